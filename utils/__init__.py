@@ -1,0 +1,55 @@
+"""The course's Python package: one module per idea, each naming the chapter that teaches it.
+
+- ``utils.data``: the synthetic ``Shapes`` scenes (chapter 1).
+- ``utils.metrics``: pixel accuracy, confusion matrix, IoU, mask AP (chapter 1).
+- ``utils.viz``: colour-coded label maps, overlays and grids (every chapter).
+- ``utils.models``: the demo networks and the ``ZOO`` (chapters 2 and 5).
+- ``utils.checkpoints``: verified weights and their manifest.
+- ``utils.train`` / ``utils.evaluate`` / ``utils.bench``: the command-line tools.
+- ``utils.arithmetic``: convolution and transposed-convolution arithmetic (chapter 6).
+- ``utils.widgets``: the thin interactive layer over the chapters' drawing functions.
+
+Every chapter starts with ``device = utils.setup()``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+#: The course's figure style: applied locally, no remote style sheets.
+STYLE: dict = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.figsize": (7.0, 3.5),
+    "figure.autolayout": False,
+    "figure.constrained_layout.use": True,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "legend.fontsize": 8,
+    "image.interpolation": "nearest",
+}
+
+
+def setup(seed: int = 0, verbose: bool = True) -> torch.device:
+    """Seed Python, NumPy and torch; apply the course's figure style; return (and report) the device.
+
+    The chapters run on the CPU unless a GPU is present; their checked
+    numbers come from the CPU path.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    mpl.rcParams.update(STYLE)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if verbose:
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+        print(f"torch {torch.__version__} on {device.type} ({name}); seed {seed}")
+    return device

@@ -1,0 +1,106 @@
+"""Shipped weights: ``utils/weights/NAME.safetensors`` plus ``utils/weights/manifest.json``.
+
+The manifest records, for every model, the file's sha256, its parameter count,
+how and where it was trained and its test metrics. ``load`` refuses any file
+that does not match its manifest entry and says how to retrain it; nothing ever
+falls back to random weights. The model card (``book/model_card.md``) is drawn
+from the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .models import ZOO
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+
+
+class CheckpointError(RuntimeError):
+    """A shipped model cannot be loaded as recorded in the manifest."""
+
+
+def retrain_command(name: str) -> str:
+    """The exact command that retrains ``name`` and rewrites its weights and manifest entry."""
+    return f"python -m utils.train {name}"
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
+    """``{name: entry}`` from the manifest; an empty dict if there is none yet."""
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text())["models"]
+
+
+def write_entry(name: str, entry: dict, path: Path = MANIFEST) -> None:
+    """Add or replace ``name``'s entry, keeping the others; names sorted for stable diffs."""
+    models = read_manifest(path)
+    models[name] = entry
+    path.write_text(json.dumps({"models": dict(sorted(models.items()))}, indent=2) + "\n")
+
+
+def _check_name(name: str) -> None:
+    if name not in ZOO:
+        raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(ZOO)}")
+
+
+def save(name: str, model: nn.Module, info: dict, weights_dir: Path = WEIGHTS_DIR) -> dict:
+    """Write ``model``'s weights as ``NAME.safetensors`` and its manifest entry; returns the entry.
+
+    ``info`` holds how it was trained (device, steps, seed, seconds, metrics...);
+    the file name, hash and parameter count are added here.
+    """
+    _check_name(name)
+    path = weights_dir / f"{name}.safetensors"
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path))
+    entry = {
+        "file": path.name,
+        "sha256": sha256(path),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "torch": torch.__version__,
+        **info,
+    }
+    write_entry(name, entry, weights_dir / MANIFEST.name)
+    return entry
+
+
+def load(name: str, device: str | torch.device = "cpu", weights_dir: Path = WEIGHTS_DIR) -> nn.Module:
+    """The shipped model ``name`` in eval mode on ``device``, after checking its sha256.
+
+    Raises ``ValueError`` for a name not in the zoo and ``CheckpointError``
+    (saying what is wrong and how to retrain) for a missing entry or file, a
+    hash that does not match, or weights that do not fit the architecture.
+    """
+    _check_name(name)
+    fix = f"Retrain it with `{retrain_command(name)}` (see README, 'Retraining the demo models')."
+    entry = read_manifest(weights_dir / MANIFEST.name).get(name)
+    if entry is None:
+        raise CheckpointError(f"{name} has no entry in {MANIFEST.name}. {fix}")
+    path = weights_dir / entry["file"]
+    if not path.exists():
+        raise CheckpointError(f"weights file {path} for {name} is missing. {fix}")
+    actual = sha256(path)
+    if actual != entry["sha256"]:
+        raise CheckpointError(
+            f"weights file {path} does not match the manifest (sha256 {actual[:12]}... "
+            f"!= recorded {entry['sha256'][:12]}...): it is corrupt or was changed. {fix}"
+        )
+    model = ZOO[name].build()
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except RuntimeError as err:
+        raise CheckpointError(f"weights in {path} do not fit the {name} architecture ({err}). {fix}") from err
+    return model.to(device).eval()

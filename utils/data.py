@@ -1,0 +1,199 @@
+"""The synthetic scenes every chapter segments: ``Shapes``.
+
+Each scene holds 1 to 4 objects on a textured background. An object's *shape*
+decides its class; its colour and texture are drawn from the same random
+distribution as the background's, so no single pixel tells the class: a model
+has to look at context. Object sizes span a few pixels to most of the image
+(log-uniform), and later objects occlude earlier ones.
+
+Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+CLASS_NAMES: tuple[str, ...] = ("background", "disk", "square", "triangle", "cross", "ring")
+NUM_CLASSES: int = len(CLASS_NAMES)
+#: One RGB colour (uint8) per class, background first; shape ``(NUM_CLASSES, 3)``.
+PALETTE: np.ndarray = np.array(
+    [[24, 24, 32], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [204, 121, 167]],
+    dtype=np.uint8,
+)
+SPLITS: dict[str, int] = {"train": 0, "val": 1, "test": 2}
+
+#: Object half-extent, as a fraction of the image side: log-uniform in this range.
+_RADIUS_RANGE = (3 / 64, 26 / 64)
+#: An object is kept only if at least this fraction of every earlier object stays visible.
+_MIN_VISIBLE = 0.4
+_MIN_COLOUR_GAP = 0.6
+
+
+def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Boolean mask of class ``cls`` in object coordinates (unit radius), any shape."""
+    if cls == 1:  # disk
+        return u * u + v * v <= 1.0
+    if cls == 2:  # square, area close to the disk's
+        return np.maximum(np.abs(u), np.abs(v)) <= 0.85
+    if cls == 3:  # equilateral triangle inscribed in the unit circle
+        return (v <= 0.5) & (0.866 * u - 0.5 * v <= 0.5) & (-0.866 * u - 0.5 * v <= 0.5)
+    if cls == 4:  # plus-shaped cross with thin arms
+        au, av = np.abs(u), np.abs(v)
+        return ((au <= 0.3) & (av <= 1.0)) | ((av <= 0.3) & (au <= 1.0))
+    if cls == 5:  # ring: a disk with a hole
+        r2 = u * u + v * v
+        return (r2 <= 1.0) & (r2 >= 0.36)
+    raise ValueError(f"cls must be in 1..{NUM_CLASSES - 1}, got {cls}")
+
+
+def _texture(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """A random texture around colour ``base`` (3,) on the grid ``ys`` (h,1), ``xs`` (1,w).
+
+    One of flat, stripes, checker or grain; returns float32 (3,h,w), values
+    may leave [0,1] slightly (the scene is clipped once at the end).
+    """
+    # One draw for every parameter: on 64x64 scenes numpy's per-call overhead dominates.
+    u = rng.random(8, dtype=np.float32)
+    kind = int(4 * u[3])
+    if kind == 0:
+        return np.broadcast_to(base[:, None, None], (3, ys.shape[0], xs.shape[1]))
+    if kind == 1:
+        theta, freq, phase = (u[4:7] * _STRIPE_SCALE).tolist()
+        p = np.sin(freq * (xs * math.cos(theta) + ys * math.sin(theta)) + phase)
+    elif kind == 2:
+        cell = 2 + int(5 * u[7])
+        p = (((ys // cell) + (xs // cell)) % 2) * np.float32(2) - 1
+    else:
+        p = rng.random((ys.shape[0], xs.shape[1]), dtype=np.float32) * 2 - 1
+    return base[:, None, None] + (0.35 * u[:3])[:, None, None] * p
+
+
+#: Stripe angle, frequency (radians per pixel) and phase from three uniform draws.
+_STRIPE_SCALE = np.array([math.pi, 1.3, 2 * math.pi], dtype=np.float32)
+
+
+def _distinct_colour(rng: np.random.Generator, taken: list[np.ndarray]) -> np.ndarray:
+    """A colour (3,) at least ``_MIN_COLOUR_GAP`` (L1) from every colour in ``taken``, else the farthest of 8."""
+    candidates = rng.random((8, 1, 3), dtype=np.float32)
+    gaps = np.abs(candidates - np.stack(taken)).sum(-1).min(1)
+    best = int(np.argmax(gaps >= _MIN_COLOUR_GAP)) if gaps.max() >= _MIN_COLOUR_GAP else int(gaps.argmax())
+    return candidates[best, 0]
+
+
+def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Draw one scene.
+
+    Returns ``image`` float32 (3,H,W) in [0,1], ``instance`` int64 (H,W) with
+    0 for background and k for the k-th kept object, and the class of each
+    kept object (list of length N, values 1..NUM_CLASSES-1).
+    """
+    grid = np.arange(image_size, dtype=np.float32)
+    ys, xs = grid[:, None], grid[None, :]
+    colours = [rng.random(3, dtype=np.float32)]
+    image = np.array(_texture(rng, ys, xs, colours[0]), dtype=np.float32)
+    instance = np.zeros((image_size, image_size), dtype=np.int64)
+    classes: list[int] = []
+    visible = np.zeros(5, dtype=np.int64)  # visible pixels of object k at index k
+    areas = np.zeros(5, dtype=np.int64)
+    lo, hi = np.log(_RADIUS_RANGE[0] * image_size), np.log(_RADIUS_RANGE[1] * image_size)
+    for _ in range(rng.integers(1, 5)):
+        # One draw for all of the object's parameters: each rng call costs microseconds.
+        u_cls, u_radius, u_y, u_x, u_angle = rng.random(5).tolist()
+        cls = 1 + int(u_cls * (NUM_CLASSES - 1))
+        radius = float(np.exp(lo + (hi - lo) * u_radius))
+        cy, cx = u_y * (image_size - 1), u_x * (image_size - 1)
+        angle = 2 * np.pi * u_angle
+        # Only the window around the object is rendered: most objects are small.
+        y0, y1 = max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2)
+        x0, x1 = max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2)
+        wy, wx = ys[y0:y1], xs[:, x0:x1]
+        dy, dx = (wy - cy) / radius, (wx - cx) / radius
+        cos, sin = math.cos(angle), math.sin(angle)
+        mask = _shape_mask(cls, cos * dx + sin * dy, cos * dy - sin * dx)
+        area = int(mask.sum())
+        window = instance[y0:y1, x0:x1]
+        after = visible - np.bincount(window[mask], minlength=5)
+        if area == 0 or np.any(after[1:] < _MIN_VISIBLE * areas[1:]):
+            continue
+        colour = _distinct_colour(rng, colours)
+        np.copyto(image[:, y0:y1, x0:x1], _texture(rng, wy, wx, colour), where=mask)
+        classes.append(cls)
+        window[mask] = len(classes)
+        visible = after
+        visible[len(classes)] = areas[len(classes)] = area
+        colours.append(colour)
+    if not classes:  # every draw fell off the image: draw the scene again
+        return render_scene(rng, image_size)
+    return np.clip(image, 0.0, 1.0, out=image), instance, classes
+
+
+def instance_targets(instance: np.ndarray, classes: list[int]) -> dict[str, torch.Tensor]:
+    """torchvision-style targets from an instance map.
+
+    ``instance`` int64 (H,W) (0 = background, k = object k, every k in 1..N present),
+    ``classes`` length N. Returns ``semantic`` int64 (H,W), ``masks`` bool (N,H,W),
+    ``labels`` int64 (N,), ``boxes`` float32 (N,4) as xyxy pixel edges enclosing each mask.
+    """
+    labels = np.array(classes, dtype=np.int64)
+    masks = instance[None] == np.arange(1, len(classes) + 1)[:, None, None]
+    rows, cols = masks.any(2), masks.any(1)
+    height, width = instance.shape
+    boxes = np.stack(
+        [cols.argmax(1), rows.argmax(1), width - cols[:, ::-1].argmax(1), height - rows[:, ::-1].argmax(1)], 1
+    ).astype(np.float32)
+    return {
+        "semantic": torch.from_numpy(np.concatenate([[0], labels])[instance]),
+        "masks": torch.from_numpy(masks),
+        "labels": torch.from_numpy(labels),
+        "boxes": torch.from_numpy(boxes),
+    }
+
+
+class Shapes(Dataset):
+    """Synthetic scenes of shapes; an item is ``(image, target)``.
+
+    ``image``: float32 (3,H,W) in [0,1]. ``target``: ``semantic`` int64 (H,W)
+    (0 = background), ``masks`` bool (N,H,W) (the visible part of each object;
+    their union is the foreground of ``semantic``), ``labels`` int64 (N,) in
+    1..NUM_CLASSES-1, ``boxes`` float32 (N,4) xyxy.
+
+    Scene ``index`` of ``split`` is a pure function of ``(seed, split, index)``,
+    so the same arguments always give the same bytes and splits never share a
+    scene.
+    """
+
+    def __init__(self, split: str, length: int, image_size: int = 64, seed: int = 0) -> None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+        if length < 1:
+            raise ValueError(f"length must be a positive number of scenes, got {length}")
+        if image_size < 16:
+            raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+        self.split, self.length, self.image_size, self.seed = split, length, image_size, seed
+
+    def __len__(self) -> int:
+        return self.length
+
+    def scene(self, index: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The raw scene ``index``: image (3,H,W), instance map (H,W), classes (N,)."""
+        if not 0 <= index < self.length:
+            raise IndexError(f"index must be in 0..{self.length - 1}, got {index}")
+        rng = np.random.default_rng([self.seed, SPLITS[self.split], index])
+        return render_scene(rng, self.image_size)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        image, instance, classes = self.scene(index)
+        return torch.from_numpy(image), instance_targets(instance, classes)
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (B,3,H,W) and semantic maps (B,H,W) for ``indices``: the fast path for training."""
+        images, semantics = [], []
+        for i in indices:
+            image, instance, classes = self.scene(int(i))
+            images.append(image)
+            semantics.append(np.array([0] + classes, dtype=np.int64)[instance])
+        return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(semantics))

@@ -1,0 +1,161 @@
+"""Segmentation metrics: pixel accuracy, confusion matrix, IoU, mIoU, mask IoU and mask AP.
+
+Taught in ``lectures/01_segmentation_tasks``; the chapter writes short versions
+out for the reader and a test checks them against these. These in turn are
+checked against torchmetrics and pycocotools in ``tests/test_metrics.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+#: COCO's IoU thresholds for AP@[.5:.95].
+COCO_IOU_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.linspace(0.5, 0.95, 10), 2).tolist())
+_RECALL_POINTS = np.linspace(0.0, 1.0, 101)
+
+
+def _check_label_maps(pred: torch.Tensor, target: torch.Tensor) -> None:
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+
+
+def confusion_matrix(
+    pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> torch.Tensor:
+    """Counts of (true class, predicted class) pairs: int64 (num_classes, num_classes).
+
+    ``pred`` and ``target`` are integer label maps of the same shape (any,
+    e.g. (H,W) or (B,H,W)). Rows are the target class, columns the prediction.
+    Pixels whose target equals ``ignore_index`` are left out.
+    """
+    _check_label_maps(pred, target)
+    pred, target = torch.as_tensor(pred).reshape(-1).long(), torch.as_tensor(target).reshape(-1).long()
+    if ignore_index is not None:
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+    for name, labels in (("pred", pred), ("target", target)):
+        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} labels must lie in 0..{num_classes - 1} (num_classes={num_classes})")
+    counts = torch.bincount(target * num_classes + pred, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
+
+
+def pixel_accuracy(pred: torch.Tensor, target: torch.Tensor, ignore_index: int | None = None) -> float:
+    """Fraction of pixels whose predicted label equals the target label."""
+    _check_label_maps(pred, target)
+    keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
+    if not keep.any():
+        raise ValueError("target has no pixel to score (all are ignore_index)")
+    return (pred[keep] == target[keep]).double().mean().item()
+
+
+def iou_from_confusion(confusion: torch.Tensor) -> torch.Tensor:
+    """Per-class IoU = TP / (TP + FP + FN) from a confusion matrix: float64 (C,).
+
+    A class absent from both target and prediction has no IoU: NaN.
+    """
+    confusion = confusion.double()
+    tp = confusion.diag()
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    return torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float("nan")))
+
+
+def iou_per_class(
+    pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> torch.Tensor:
+    """IoU of every class over all pixels of ``pred`` / ``target``: float64 (num_classes,), NaN where undefined."""
+    return iou_from_confusion(confusion_matrix(pred, target, num_classes, ignore_index))
+
+
+def mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int | None = None) -> float:
+    """Mean IoU over the classes that appear in target or prediction."""
+    return iou_per_class(pred, target, num_classes, ignore_index).nanmean().item()
+
+
+def mask_iou(masks_a: torch.Tensor, masks_b: torch.Tensor) -> torch.Tensor:
+    """Pairwise IoU of boolean masks: (N,H,W) x (M,H,W) -> float64 (N,M); two empty masks give 0."""
+    if masks_a.shape[1:] != masks_b.shape[1:]:
+        raise ValueError(f"masks must share their (H,W), got {tuple(masks_a.shape)} and {tuple(masks_b.shape)}")
+    a = masks_a.reshape(masks_a.shape[0], -1).double()
+    b = masks_b.reshape(masks_b.shape[0], -1).double()
+    intersection = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - intersection
+    return intersection / union.clamp(min=1)
+
+
+def match_detections(ious: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy COCO matching of score-sorted detections to ground truth.
+
+    ``ious`` (D,G) between detections (sorted by falling score) and ground
+    truths of one image and class. Each detection in turn takes the unmatched
+    ground truth it overlaps most, if that IoU is at least ``threshold``.
+    Returns the matched ground-truth index per detection, -1 for none: int (D,).
+    """
+    matched = np.full(ious.shape[0], -1)
+    taken = np.zeros(ious.shape[1], dtype=bool)
+    for d in range(ious.shape[0]):
+        candidates = np.where(taken, -1.0, ious[d])
+        if candidates.size and candidates.max() >= threshold:
+            g = int(candidates.argmax())
+            matched[d], taken[g] = g, True
+    return matched
+
+
+def _precision_at_recall(is_tp: np.ndarray, num_gt: int) -> float:
+    """COCO's 101-point interpolated AP from score-sorted true-positive flags."""
+    if is_tp.size == 0:
+        return 0.0
+    tp, fp = np.cumsum(is_tp), np.cumsum(~is_tp)
+    recall = tp / num_gt
+    precision = tp / np.maximum(tp + fp, np.finfo(np.float64).eps)
+    precision = np.maximum.accumulate(precision[::-1])[::-1]  # the envelope: best precision at >= this recall
+    idx = np.searchsorted(recall, _RECALL_POINTS, side="left")
+    return float(np.where(idx < len(precision), precision[np.minimum(idx, len(precision) - 1)], 0.0).mean())
+
+
+def _class_ap(predictions: Sequence[dict], targets: Sequence[dict], cls: int, thresholds: Sequence[float]) -> list[float]:
+    """AP of one class at each IoU threshold, over all images (COCO's per-category evaluation)."""
+    scores, flags, num_gt = [], [[] for _ in thresholds], 0
+    for pred, target in zip(predictions, targets):
+        gt = target["masks"][target["labels"] == cls]
+        keep = pred["labels"] == cls
+        order = torch.argsort(pred["scores"][keep], descending=True, stable=True)
+        dt, dt_scores = pred["masks"][keep][order], pred["scores"][keep][order]
+        num_gt += len(gt)
+        ious = mask_iou(dt, gt).numpy() if len(dt) and len(gt) else np.zeros((len(dt), len(gt)))
+        scores.append(dt_scores.double().numpy())
+        for flag, t in zip(flags, thresholds):
+            flag.append(match_detections(ious, t) >= 0)
+    if num_gt == 0:
+        return [float("nan")] * len(thresholds)
+    order = np.argsort(-np.concatenate(scores), kind="mergesort")
+    return [_precision_at_recall(np.concatenate(flag)[order], num_gt) for flag in flags]
+
+
+def mask_average_precision(
+    predictions: Sequence[dict], targets: Sequence[dict], iou_thresholds: Sequence[float] = COCO_IOU_THRESHOLDS
+) -> dict[str, float]:
+    """COCO-style mask AP over a set of images.
+
+    ``predictions[i]``: ``masks`` bool (N,H,W), ``labels`` int64 (N,), ``scores``
+    float (N,); ``targets[i]``: ``masks`` bool (M,H,W), ``labels`` int64 (M,)
+    (torchvision conventions). AP is averaged over classes with ground truth.
+    Returns ``ap`` (mean over ``iou_thresholds``) and ``ap50`` / ``ap75`` when
+    those thresholds are included. Unlike COCO there is no area range and no
+    cap of 100 detections per image (the course's scenes hold at most 4 objects).
+    """
+    if len(predictions) != len(targets):
+        raise ValueError(f"predictions and targets must be lists of the same length, got {len(predictions)} and {len(targets)}")
+    if not iou_thresholds or not all(0.0 < t <= 1.0 for t in iou_thresholds):
+        raise ValueError(f"iou_thresholds must be a non-empty list of values in (0, 1], got {iou_thresholds}")
+    classes = sorted({int(c) for t in targets for c in t["labels"]})
+    table = np.array([_class_ap(predictions, targets, c, iou_thresholds) for c in classes]).reshape(-1, len(iou_thresholds))
+    per_threshold = np.nanmean(table, axis=0) if len(classes) else np.full(len(iou_thresholds), np.nan)
+    result = {"ap": float(np.mean(per_threshold))}
+    for name, t in (("ap50", 0.5), ("ap75", 0.75)):
+        if t in iou_thresholds:
+            result[name] = float(per_threshold[list(iou_thresholds).index(t)])
+    return result
