@@ -29,8 +29,12 @@ SPLITS: dict[str, int] = {"train": 0, "val": 1, "test": 2}
 #: Object half-extent, as a fraction of the image side: log-uniform in this range.
 _RADIUS_RANGE = (3 / 64, 26 / 64)
 #: An object is kept only if at least this fraction of every earlier object stays visible.
-_MIN_VISIBLE = 0.4
+_MIN_VISIBLE = 0.6
+#: An object's centre lies at least this many radii inside the image border.
+_IN_FRAME = 0.6
 _MIN_COLOUR_GAP = 0.6
+#: Largest swing of a texture around its base colour, per channel.
+_TEXTURE_AMPLITUDE = 0.15
 
 
 def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -69,7 +73,7 @@ def _texture(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, base: np.
         p = (((ys // cell) + (xs // cell)) % 2) * np.float32(2) - 1
     else:
         p = rng.random((ys.shape[0], xs.shape[1]), dtype=np.float32) * 2 - 1
-    return base[:, None, None] + (0.35 * u[:3])[:, None, None] * p
+    return base[:, None, None] + (_TEXTURE_AMPLITUDE * u[:3])[:, None, None] * p
 
 
 #: Stripe angle, frequency (radians per pixel) and phase from three uniform draws.
@@ -105,7 +109,9 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
         u_cls, u_radius, u_y, u_x, u_angle = rng.random(5).tolist()
         cls = 1 + int(u_cls * (NUM_CLASSES - 1))
         radius = float(np.exp(lo + (hi - lo) * u_radius))
-        cy, cx = u_y * (image_size - 1), u_x * (image_size - 1)
+        # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
+        margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
+        cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
         angle = 2 * np.pi * u_angle
         # Only the window around the object is rendered: most objects are small.
         y0, y1 = max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2)
