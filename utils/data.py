@@ -3,8 +3,10 @@
 Each scene holds 1 to 4 objects on a textured background. An object's *shape*
 decides its class; its colour and texture are drawn from the same random
 distribution as the background's, so no single pixel tells the class: a model
-has to look at context. Object sizes span a few pixels to most of the image
-(log-uniform), and later objects occlude earlier ones.
+has to look at context. Object radii are uniform between 3/64 and 26/64 of the
+image side (a few pixels to most of the image), centres keep most of each
+object in the frame, and later objects occlude earlier ones but leave at least
+60% of each visible.
 
 Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
 """
@@ -26,7 +28,7 @@ PALETTE: np.ndarray = np.array(
 )
 SPLITS: dict[str, int] = {"train": 0, "val": 1, "test": 2}
 
-#: Object half-extent, as a fraction of the image side: log-uniform in this range.
+#: Object half-extent, as a fraction of the image side: uniform in this range.
 _RADIUS_RANGE = (3 / 64, 26 / 64)
 #: An object is kept only if at least this fraction of every earlier object stays visible.
 _MIN_VISIBLE = 0.6
@@ -103,12 +105,12 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
     classes: list[int] = []
     visible = np.zeros(5, dtype=np.int64)  # visible pixels of object k at index k
     areas = np.zeros(5, dtype=np.int64)
-    lo, hi = np.log(_RADIUS_RANGE[0] * image_size), np.log(_RADIUS_RANGE[1] * image_size)
+    lo, hi = _RADIUS_RANGE[0] * image_size, _RADIUS_RANGE[1] * image_size
     for _ in range(rng.integers(1, 5)):
         # One draw for all of the object's parameters: each rng call costs microseconds.
         u_cls, u_radius, u_y, u_x, u_angle = rng.random(5).tolist()
         cls = 1 + int(u_cls * (NUM_CLASSES - 1))
-        radius = float(np.exp(lo + (hi - lo) * u_radius))
+        radius = lo + (hi - lo) * u_radius
         # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
         margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
         cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)

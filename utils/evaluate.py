@@ -2,7 +2,8 @@
 
 ``--json`` prints one JSON object ``{name: {"miou": ..., "pixel_accuracy": ...,
 "iou_per_class": [...]}}`` (a class with no pixel in target or prediction has
-IoU ``null``). Each model segments every pixel with its ``segment`` method.
+IoU ``null``). Each model segments every pixel with its ``segment`` method, on
+scenes of the size it was trained on (``ZOO[name].image_size``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from torch import nn
 
 from . import checkpoints
 from .data import CLASS_NAMES, NUM_CLASSES, Shapes
-from .metrics import confusion_matrix, iou_from_confusion
+from .metrics import boundary_band, confusion_matrix, iou_from_confusion
+from .models import ZOO
 
 #: The evaluation recorded in the manifest at training time (and re-checked by the tests).
 MANIFEST_EVAL: dict = {"split": "test", "seed": 0, "length": 1000}
@@ -29,18 +31,31 @@ def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def confusion_on(
-    model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, batch_size: int = 100,
-    device: str | torch.device = "cpu",
-) -> torch.Tensor:
-    """Confusion matrix (NUM_CLASSES, NUM_CLASSES) of ``model`` over ``length`` scenes of ``split``."""
-    data = Shapes(split, length, seed=seed)
-    total = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
+def band_confusions(
+    model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
+    widths: tuple[int, ...] = (), batch_size: int = 50, device: str | torch.device = "cpu",
+) -> dict:
+    """Confusion matrices (NUM_CLASSES, NUM_CLASSES) of ``model`` over ``length`` scenes of ``split``.
+
+    Key ``"all"``: every pixel. Key ``w`` for each of ``widths``: only pixels
+    within ``w`` pixels of a true label edge (``metrics.boundary_band``).
+    """
+    data = Shapes(split, length, image_size=image_size, seed=seed)
+    totals = {key: torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64) for key in ("all", *widths)}
     for start in range(0, length, batch_size):
         images, semantic = data.batch(range(start, min(start + batch_size, length)))
         pred = predict(model, images.to(device)).cpu()
-        total += confusion_matrix(pred, semantic, NUM_CLASSES)
-    return total
+        totals["all"] += confusion_matrix(pred, semantic, NUM_CLASSES)
+        for width in widths:
+            band = boundary_band(semantic, width)
+            totals[width] += confusion_matrix(pred[band], semantic[band], NUM_CLASSES)
+    return totals
+
+
+def confusion_on(model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
+                 device: str | torch.device = "cpu") -> torch.Tensor:
+    """Confusion matrix (NUM_CLASSES, NUM_CLASSES) of ``model`` over every pixel of ``length`` scenes of ``split``."""
+    return band_confusions(model, split, seed, length, image_size, device=device)["all"]
 
 
 def summarise(confusion: torch.Tensor) -> dict:
@@ -53,11 +68,11 @@ def summarise(confusion: torch.Tensor) -> dict:
     }
 
 
-def evaluate_model(model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000,
+def evaluate_model(model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
                    device: str | torch.device = "cpu") -> dict:
     """Metrics of ``model`` (in eval mode) on ``length`` scenes of ``split`` generated with ``seed``."""
     model.eval()
-    return summarise(confusion_on(model, split, seed, length, device=device))
+    return summarise(confusion_on(model, split, seed, length, image_size, device=device))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             model = checkpoints.load(name)
         except (ValueError, checkpoints.CheckpointError) as err:
             parser.exit(2, f"error: {err}\n")
-        results[name] = evaluate_model(model, args.split, args.seed, args.length)
+        results[name] = evaluate_model(model, args.split, args.seed, args.length, ZOO[name].image_size)
     if args.json:
         print(json.dumps(results))
         return

@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 
 from .arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
+from .patches import receptive_fields
+from .tasks import mean_scores
 
 
 def verdict(ok: bool, why: str) -> str:
@@ -36,10 +38,39 @@ def check_iou(answer: float, pred: torch.Tensor, target: torch.Tensor) -> str:
                    f"count the pixels in both masks ({inter}) and in either mask, then divide")
 
 
-def check_metric_prediction(answer: str, expected: str, explanation: str) -> str:
-    """Exercise 1.2: which metric moves most for a given error."""
-    return verdict(answer.strip().lower() == expected, explanation if answer.strip().lower() == expected else
-                   "run the widget with that error and watch the three numbers")
+def check_biggest_drop(answer: str, **degradation) -> str:
+    """Exercise 1.2: which of pixel accuracy, mIoU and mask AP75 falls most under ``degradation``.
+
+    Measured on the chapter's 64 validation scenes with ``utils.tasks.degrade``.
+    """
+    names = ("pixel accuracy", "mIoU", "mask AP75")
+    if answer not in names:
+        return verdict(False, f"answer with one of {names}")
+    drops = {name: 1.0 - value for name, value in mean_scores(**degradation).items() if name in names}
+    worst = max(drops, key=drops.get)
+    measured = ", ".join(f"{name} -{drop:.3f}" for name, drop in drops.items())
+    return verdict(answer == worst, measured if answer == worst else "run the widget with that error and compare")
+
+
+# Chapter 2 -------------------------------------------------------------------
+
+def check_fc_as_conv(linear: torch.nn.Linear, conv: torch.nn.Conv2d) -> str:
+    """Exercise 2.1: ``conv`` computes what ``linear`` computes on the (C, k, k) map it reads."""
+    k = conv.kernel_size[0]
+    if conv.in_channels * k * k != linear.in_features or conv.out_channels != linear.out_features:
+        return verdict(False, f"the convolution reads {conv.in_channels}x{k}x{k} = {conv.in_channels * k * k} "
+                              f"numbers and writes {conv.out_channels}; the linear layer reads "
+                              f"{linear.in_features} and writes {linear.out_features}")
+    x = torch.randn(1, conv.in_channels, k, k, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return compare("conv output", conv(x).flatten(), linear(x.flatten(1))[0], atol=1e-5)
+
+
+def check_receptive_field(answer: int, layers: list[tuple[str, int, int]]) -> str:
+    """Exercise 2.2: the receptive field of a stack of (name, kernel, stride) layers."""
+    field = receptive_fields(layers)[-1][3]
+    return verdict(answer == field, "each layer adds (kernel - 1) x the jump so far" if answer == field
+                   else "add (kernel - 1) x jump per layer, and multiply the jump by each stride")
 
 
 # Chapter 6 -------------------------------------------------------------------

@@ -77,13 +77,18 @@ def patch_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, g
 LOSSES = {"dense": dense_loss, "patch": patch_loss}
 
 
-def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device, progress: bool = True) -> float:
-    """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule; returns seconds taken."""
-    data = Shapes("train", steps * spec.batch_size, seed=seed)
+def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device,
+        progress: bool = True) -> tuple[float, list[float]]:
+    """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule.
+
+    Returns the seconds taken and the loss of every step.
+    """
+    data = Shapes("train", steps * spec.batch_size, image_size=spec.image_size, seed=seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=spec.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr, total_steps=steps, pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
+    losses = []
     model.to(device).train()
     start = time.perf_counter()
     bar = tqdm(range(steps), desc=spec.name, disable=not progress, mininterval=1.0)
@@ -96,18 +101,23 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
         loss.backward()
         optimizer.step()
         schedule.step()
+        losses.append(loss.item())
         if step % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, losses
 
 
 def train(
     name: str, device: str = "auto", seed: int = 0, steps: int | None = None, progress: bool = True,
-    weights_dir: Path = checkpoints.WEIGHTS_DIR,
+    weights_dir: Path = checkpoints.WEIGHTS_DIR, evaluation: dict | None = None,
 ) -> dict:
-    """Train zoo model ``name``, evaluate it on the test split, save it; returns its manifest entry."""
+    """Train zoo model ``name``, evaluate it, save it; returns its manifest entry.
+
+    ``evaluation`` (split, seed, length) defaults to ``MANIFEST_EVAL``, the
+    evaluation the tests re-run on the shipped weights.
+    """
     if name not in ZOO:
         raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(ZOO)}")
     spec, torch_device = ZOO[name], resolve_device(device)
@@ -118,13 +128,14 @@ def train(
     model = spec.build()
     if spec.init_from:
         initialise_from(model, spec.init_from)
-    seconds = fit(model, spec, steps, seed, torch_device, progress)
-    metrics = evaluate_model(model.eval(), device=torch_device, **MANIFEST_EVAL)
+    seconds, losses = fit(model, spec, steps, seed, torch_device, progress)
+    evaluation = MANIFEST_EVAL if evaluation is None else evaluation
+    metrics = evaluate_model(model.eval(), image_size=spec.image_size, device=torch_device, **evaluation)
     info = {
         "description": spec.description, "chapter": spec.chapter, "device": describe_device(torch_device),
         "steps": steps, "batch_size": spec.batch_size, "lr": spec.lr, "seed": seed, "init_from": spec.init_from,
-        "train_seconds": round(seconds, 1), "trained_on": time.strftime("%Y-%m-%d"),
-        "metrics": {**MANIFEST_EVAL, **metrics},
+        "image_size": spec.image_size, "train_seconds": round(seconds, 1), "trained_on": time.strftime("%Y-%m-%d"),
+        "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 4), "metrics": {**evaluation, **metrics},
     }
     return checkpoints.save(name, model.cpu(), info, weights_dir)
 

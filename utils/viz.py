@@ -69,6 +69,21 @@ def draw_boxes(ax: plt.Axes, boxes, labels=None, colours=None) -> None:
             ax.text(x0 - 0.5, y0 - 1.5, CLASS_NAMES[int(labels[i])], color=colours[i], fontsize=7, va="bottom")
 
 
+def confusion_heatmap(ax: plt.Axes, confusion, names: Sequence[str] = CLASS_NAMES) -> None:
+    """A confusion matrix (C,C) (rows: true, columns: predicted) with rows normalised to 1 and raw counts written in."""
+    counts = _numpy(confusion).astype(np.int64)
+    shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=60)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix (rows sum to 1)")
+    for (i, j), v in np.ndenumerate(counts):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=6, color="white" if shares[i, j] > 0.6 else "black")
+
+
 def legend_handles(class_ids: Sequence[int] | None = None) -> list[Patch]:
     """Legend patches for the given classes (all classes by default)."""
     ids = range(len(CLASS_NAMES)) if class_ids is None else class_ids
@@ -78,7 +93,7 @@ def legend_handles(class_ids: Sequence[int] | None = None) -> list[Patch]:
 def add_legend(fig: Figure, class_ids: Sequence[int] | None = None) -> None:
     """One class legend under the whole figure."""
     handles = legend_handles(class_ids)
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
 
 
 def show(ax: plt.Axes, picture, title: str | None = None) -> None:

@@ -60,3 +60,14 @@ def dropdown(options, value, description: str) -> widgets.Dropdown:
     """A drop-down menu with the course's layout."""
     return widgets.Dropdown(options=options, value=value, description=description,
                             style={"description_width": "initial"})
+
+
+def float_slider(value: float, low: float, high: float, step: float, description: str) -> widgets.FloatSlider:
+    """A float slider with the course's layout."""
+    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                               continuous_update=False, style={"description_width": "initial"})
+
+
+def checkbox(value: bool, description: str) -> widgets.Checkbox:
+    """A check box with the course's layout."""
+    return widgets.Checkbox(value=value, description=description, style={"description_width": "initial"})

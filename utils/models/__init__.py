@@ -35,10 +35,16 @@ class ModelSpec:
     chapter: str
     steps: int
     task: str = "dense"
+    image_size: int = 64
     batch_size: int = 32
     lr: float = 3e-3
     init_from: str | None = None
 
+
+#: The FCN family works on 128x128 scenes: at 64x64 a stride-32 network would see a 2x2 score map
+#: (chapter 5 measures what each output stride can represent at each size).
+FCN_IMAGE_SIZE = 128
+_FCN = {"chapter": "05_upsampling_skip_connections", "image_size": FCN_IMAGE_SIZE, "batch_size": 16}
 
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
@@ -47,22 +53,16 @@ ZOO: dict[str, ModelSpec] = {
             "patchnet", lambda: PatchNet(NUM_CLASSES), "30x30 patch classifier with unpadded convolutions",
             "02_patches_to_fcn", steps=600, task="patch",
         ),
-        ModelSpec(
-            "fcn32s", lambda: FCN32s(NUM_CLASSES), "FCN-32s: stride-32 scores, one learned x32 upsampling",
-            "05_upsampling_skip_connections", steps=1200,
-        ),
-        ModelSpec(
-            "fcn16s", lambda: FCN16s(NUM_CLASSES), "FCN-16s: adds the pool4 skip, started from fcn32s",
-            "05_upsampling_skip_connections", steps=400, lr=1e-3, init_from="fcn32s",
-        ),
-        ModelSpec(
-            "fcn8s", lambda: FCN8s(NUM_CLASSES), "FCN-8s: adds the pool3 skip, started from fcn16s",
-            "05_upsampling_skip_connections", steps=400, lr=1e-3, init_from="fcn16s",
-        ),
+        ModelSpec("fcn32s", lambda: FCN32s(NUM_CLASSES), "FCN-32s: stride-32 scores, one learned x32 upsampling",
+                  steps=1200, **_FCN),
+        ModelSpec("fcn16s", lambda: FCN16s(NUM_CLASSES), "FCN-16s: adds the pool4 skip, started from fcn32s",
+                  steps=500, lr=1e-3, init_from="fcn32s", **_FCN),
+        ModelSpec("fcn8s", lambda: FCN8s(NUM_CLASSES), "FCN-8s: adds the pool3 skip, started from fcn16s",
+                  steps=500, lr=1e-3, init_from="fcn16s", **_FCN),
         ModelSpec(
             "fcn8s_fixed_bilinear", lambda: FCN8s(NUM_CLASSES, learnable_upsampling=False),
             "FCN-8s whose upsampling stays the fixed bilinear kernel, started from fcn16s",
-            "05_upsampling_skip_connections", steps=400, lr=1e-3, init_from="fcn16s",
+            steps=500, lr=1e-3, init_from="fcn16s", **_FCN,
         ),
     )
 }

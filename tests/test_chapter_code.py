@@ -1,0 +1,61 @@
+"""The code the chapters write out for the reader (cells tagged ``reader-code``) agrees with ``utils``."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from utils import metrics
+from utils.data import NUM_CLASSES, Shapes
+from utils.tasks import degrade
+
+LECTURES = Path(__file__).resolve().parents[1] / "lectures"
+
+
+def reader_code(chapter: str) -> dict:
+    """Execute the chapter's ``reader-code`` cells and return the names they define."""
+    cells = json.loads((LECTURES / f"{chapter}.ipynb").read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if "reader-code" in c["metadata"].get("tags", [])]
+    assert sources, f"{chapter} has no reader-code cell"
+    namespace = {"torch": torch, "np": np}
+    for source in sources:
+        exec(source, namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def chapter1():
+    return reader_code("01_segmentation_tasks")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chapter1_semantic_metrics(chapter1, seed):
+    g = torch.Generator().manual_seed(seed)
+    true = torch.randint(NUM_CLASSES, (3, 16, 16), generator=g)
+    pred = torch.where(torch.rand(3, 16, 16, generator=g) < 0.7, true, torch.randint(3, (3, 16, 16), generator=g))
+    cm = chapter1["confusion"](pred, true, NUM_CLASSES)
+    assert torch.equal(cm, metrics.confusion_matrix(pred, true, NUM_CLASSES))
+    assert chapter1["pixel_accuracy"](cm) == pytest.approx(metrics.pixel_accuracy(pred, true))
+    assert chapter1["mean_iou"](cm) == pytest.approx(metrics.mean_iou(pred, true, NUM_CLASSES))
+    torch.testing.assert_close(chapter1["iou_per_class"](cm), metrics.iou_per_class(pred, true, NUM_CLASSES),
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("degradation", [{"shift": 1}, {"grow": -1, "shift": 2}, {"grow": 2, "merge": True},
+                                         {"drop_class": 2, "shift": 3}])
+def test_chapter1_mask_ap(chapter1, degradation):
+    targets = [Shapes("test", 24)[i][1] for i in range(24)]
+    predictions = [degrade(t, seed=i, **degradation) for i, t in enumerate(targets)]
+    classes = sorted({int(c) for t in targets for c in t["labels"]})
+    expected = metrics.mask_average_precision(predictions, targets, (0.5, 0.75))
+    for threshold, key in ((0.5, "ap50"), (0.75, "ap75")):
+        ours = np.mean([chapter1["mask_ap"](predictions, targets, c, threshold) for c in classes])
+        assert ours == pytest.approx(expected[key], abs=1e-9)
+
+
+def test_chapter1_mask_iou(chapter1):
+    target = Shapes("test", 1)[0][1]
+    torch.testing.assert_close(chapter1["mask_iou"](target["masks"], target["masks"]),
+                               metrics.mask_iou(target["masks"], target["masks"]))

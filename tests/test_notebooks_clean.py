@@ -1,0 +1,34 @@
+"""Stored notebooks carry no bloat: no figures, no widget state, only the outputs nbval compares."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "lectures").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_checked_outputs_are_stored(path):
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"]
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        checked = "# NBVAL_CHECK_OUTPUT" in "".join(cell["source"])
+        if checked:
+            assert cell["outputs"], f"a checked cell of {path.name} has no stored output to compare"
+        else:
+            assert not cell["outputs"], f"{path.name} stores an output nbval does not check"
+        assert all(o["output_type"] == "stream" for o in cell["outputs"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_widgets_have_a_static_twin(path):
+    """A cell that builds an interactive figure is hidden in the book and followed by its static figure."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    for cell, following in zip(cells, cells[1:] + [None]):
+        if "interactive_figure(" in "".join(cell["source"]):
+            assert "remove-output" in cell["metadata"].get("tags", [])
+            assert following is not None and "defaults(controls)" in "".join(following["source"])

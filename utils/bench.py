@@ -1,0 +1,93 @@
+"""The speed and size table: ``python -m utils.bench [--quick]``.
+
+Measures, on this machine: scenes per second of the data set (one core, the
+training path and full targets), training images per second of every zoo model
+on the CPU (and on CUDA when present), evaluation seconds per 1000 test scenes,
+and the size of every shipped weights file. Prints one table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from . import checkpoints
+from .data import Shapes
+from .evaluate import confusion_on
+from .models import ZOO
+from .train import LOSSES
+
+
+def best_rate(work, count: int, repeats: int = 3) -> float:
+    """``count / seconds`` of the fastest of ``repeats`` runs of ``work()``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return count / min(times)
+
+
+def data_rates(image_size: int = 64, scenes: int = 500) -> dict[str, float]:
+    """Scenes per second: images + semantic maps (``batch``, the training path) and full targets (``[i]``)."""
+    data = Shapes("train", scenes, image_size=image_size)
+    return {
+        "images + semantic maps": best_rate(lambda: data.batch(range(scenes)), scenes),
+        "full targets (masks, boxes)": best_rate(lambda: [data[i] for i in range(scenes)], scenes),
+    }
+
+
+def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
+    """Training images per second of a fresh ``name`` on ``device`` (one warm-up step, then ``steps``)."""
+    spec = ZOO[name]
+    model = spec.build().to(device).train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=spec.lr)
+    images, semantic = Shapes("train", spec.batch_size, image_size=spec.image_size).batch(range(spec.batch_size))
+    images, semantic = images.to(device), semantic.to(device)
+    generator = torch.Generator().manual_seed(0)
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            loss = LOSSES[spec.task](model, images, semantic, generator)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    step()
+    return best_rate(lambda: [step() for _ in range(steps)], steps * spec.batch_size, repeats=2)
+
+
+def evaluation_seconds(name: str, scenes: int = 200) -> float:
+    """CPU seconds per 1000 test scenes for the shipped ``name`` (measured on ``scenes``)."""
+    model = checkpoints.load(name)
+    start = time.perf_counter()
+    confusion_on(model, "test", 0, scenes, ZOO[name].image_size)
+    return (time.perf_counter() - start) * 1000 / scenes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough table in seconds)")
+    args = parser.parse_args(argv)
+    scenes, steps, eval_scenes = (100, 1, 20) if args.quick else (500, 4, 200)
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+          + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
+    print(f"\n{'data set (one core)':<34}{'64x64 scenes/s':>16}{'128x128 scenes/s':>18}")
+    small, large = data_rates(64, scenes), data_rates(128, scenes)
+    for path in small:
+        print(f"{path:<34}{small[path]:>16,.0f}{large[path]:>18,.0f}")
+    header = f"\n{'model':<22}{'image':>7}" + "".join(f"{'train img/s ' + d.type:>18}" for d in devices)
+    print(header + f"{'eval s/1000':>13}{'weights KB':>12}")
+    for name, spec in ZOO.items():
+        rates = "".join(f"{training_rate(name, d, steps):>18,.1f}" for d in devices)
+        size = (checkpoints.WEIGHTS_DIR / f"{name}.safetensors").stat().st_size / 1024
+        print(f"{name:<22}{spec.image_size:>7}{rates}{evaluation_seconds(name, eval_scenes):>13.2f}{size:>12,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""HTML tables of the shipped models, read from the manifest: the model card page (``book/model_card.md``)."""
+
+from __future__ import annotations
+
+import html
+
+from .checkpoints import WEIGHTS_DIR, read_manifest
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def describe_models() -> str:
+    """One row per shipped model: what it is, how, where and how long it was trained."""
+    rows = []
+    for name, e in read_manifest().items():
+        size_kb = (WEIGHTS_DIR / e["file"]).stat().st_size / 1024
+        rows.append([
+            f"<code>{name}</code>", html.escape(e["description"]), f"{e['parameters']:,}", f"{size_kb:,.0f} KB",
+            html.escape(e["device"]), f"{e['steps']} x {e['batch_size']} @ {e['image_size']}px, lr {e['lr']}",
+            html.escape(e["init_from"] or "scratch"), f"{e['train_seconds']:.0f}", str(e["seed"]),
+            f"{e['torch']}, {e['trained_on']}", f"<code>{e['sha256'][:12]}</code>",
+        ])
+    header = ["model", "what it is", "parameters", "file", "device", "steps x batch", "started from", "seconds",
+              "seed", "torch, date", "sha256"]
+    return _table(header, rows)
+
+
+def metrics_table() -> str:
+    """One row per shipped model: its recorded test metrics."""
+    rows = []
+    for name, e in read_manifest().items():
+        m = e["metrics"]
+        per_class = " / ".join("n/a" if v is None else f"{v:.3f}" for v in m["iou_per_class"])
+        rows.append([f"<code>{name}</code>", f"{m['split']}, seed {m['seed']}, {m['length']} scenes",
+                     f"{m['miou']:.4f}", f"{m['pixel_accuracy']:.4f}", per_class])
+    return _table(["model", "evaluated on", "mIoU", "pixel accuracy", "IoU per class"], rows)

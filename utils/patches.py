@@ -1,0 +1,146 @@
+"""Patch-based labelling and its costs: sliding windows, receptive fields, timing (chapter 2).
+
+``lectures/02_patches_to_fcn`` writes the sliding window and the
+convolutionalised classifier out for the reader; the versions here are the
+ones the tests hold them to.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import time
+from typing import Callable
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
+
+from . import checkpoints, viz
+from .data import CLASS_NAMES, Shapes
+from .models.patchnet import FC_INPUT, OUTPUT_STRIDE, PATCH_SIZE, PatchNet, pad_for_patches
+
+
+def extract_patches(image: torch.Tensor, stride: int = 1) -> torch.Tensor:
+    """The PATCH_SIZE x PATCH_SIZE patch around every ``stride``-th pixel of one image.
+
+    ``image`` (3, H, W) -> (L, 3, PATCH_SIZE, PATCH_SIZE), row-major over pixels
+    (0, 0), (0, stride), ...; the border is padded by replication.
+    """
+    if image.dim() != 3:
+        raise ValueError(f"image must have shape (3, H, W), got {tuple(image.shape)}")
+    columns = F.unfold(pad_for_patches(image[None]), PATCH_SIZE, stride=stride)  # (1, 3*P*P, L)
+    return columns[0].T.reshape(-1, 3, PATCH_SIZE, PATCH_SIZE)
+
+
+@torch.no_grad()
+def sliding_window(net: PatchNet, image: torch.Tensor, stride: int = 1, batch_size: int = 1024) -> torch.Tensor:
+    """Classify the patch around every ``stride``-th pixel: (3, H, W) -> scores (C, ceil(H/stride), ceil(W/stride))."""
+    rows, cols = -(-image.shape[1] // stride), -(-image.shape[2] // stride)
+    patches = extract_patches(image, stride)
+    scores = torch.cat([net(patches[i:i + batch_size]) for i in range(0, len(patches), batch_size)])
+    return scores.T.reshape(-1, rows, cols)
+
+
+def convolutionalize(net: PatchNet) -> nn.Sequential:
+    """The same classifier as a fully convolutional network: ``fc1`` as a 3x3 and ``fc2`` as a 1x1 convolution.
+
+    Input: a padded image (B, 3, H, W); output: scores (B, C, (H-30)//4 + 1, (W-30)//4 + 1).
+    """
+    fc1 = nn.Conv2d(net.fc1.in_features // FC_INPUT**2, net.fc1.out_features, FC_INPUT)
+    fc2 = nn.Conv2d(net.fc2.in_features, net.fc2.out_features, 1)
+    with torch.no_grad():
+        fc1.weight.copy_(net.fc1.weight.reshape(fc1.weight.shape))
+        fc1.bias.copy_(net.fc1.bias)
+        fc2.weight.copy_(net.fc2.weight[:, :, None, None])
+        fc2.bias.copy_(net.fc2.bias)
+    return nn.Sequential(net.features, fc1, nn.ReLU(), fc2)
+
+
+def receptive_fields(layers: list[tuple[str, int, int]]) -> list[tuple[str, int, int, int]]:
+    """Receptive field and jump after each (name, kernel, stride) layer.
+
+    Returns rows (name, kernel, stride, receptive field, jump): the receptive
+    field grows by (kernel - 1) x the jump so far, and the jump (distance in
+    input pixels between neighbouring outputs) multiplies by the stride.
+    """
+    rows, field, jump = [], 1, 1
+    for name, kernel, stride in layers:
+        if kernel < 1 or stride < 1:
+            raise ValueError(f"layer {name}: kernel and stride must be positive, got {kernel}, {stride}")
+        field += (kernel - 1) * jump
+        jump *= stride
+        rows.append((name, kernel, stride, field, jump))
+    return rows
+
+
+def patchnet_layers(net: PatchNet) -> list[tuple[str, int, int]]:
+    """(name, kernel, stride) of every spatial layer of ``net``, with fc1/fc2 as the convolutions they become."""
+    layers = []
+    for index, module in enumerate(net.features):
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+            layers.append((f"features.{index} ({type(module).__name__})", kernel, stride))
+    return layers + [("fc1 as conv", FC_INPUT, 1), ("fc2 as conv", 1, 1)]
+
+
+def median_seconds(work: Callable[[], object], repeats: int = 5) -> float:
+    """Median wall time of ``repeats`` runs of ``work()``, after one warm-up run."""
+    work()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def dense_grid_size(size: int) -> int:
+    """Side of the dense output for a ``size`` x ``size`` image: one score per OUTPUT_STRIDE pixels."""
+    return (size + PATCH_SIZE - 1 - PATCH_SIZE) // OUTPUT_STRIDE + 1
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_patchnet() -> PatchNet:
+    return checkpoints.load("patchnet")
+
+
+def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -> Figure:
+    """What the patch classifier sees at pixel (y, x) of test scene ``index``, and the matching FCN cell.
+
+    Left: the image with the patch outlined and the dense output grid (one
+    cell per OUTPUT_STRIDE pixels). Middle: the class scores of the patch and
+    of the nearest dense cell. Right: the dense network's labels.
+    """
+    if size < PATCH_SIZE // 2 or size > 256:
+        raise ValueError(f"size must be between {PATCH_SIZE // 2} and 256 pixels, got {size}")
+    if not (0 <= y < size and 0 <= x < size):
+        raise ValueError(f"the pixel (y, x) must lie inside the {size}x{size} image, got ({y}, {x})")
+    net = _shipped_patchnet()
+    image, _ = Shapes("test", index + 1, image_size=size)[index]
+    with torch.no_grad():
+        patch = extract_patches(image, 1)[y * size + x]
+        patch_scores = net(patch[None])[0].softmax(0)
+        dense = net.dense(pad_for_patches(image[None]))[0]
+    i, j = y // OUTPUT_STRIDE, x // OUTPUT_STRIDE
+    cell_scores = dense[:, i, j].softmax(0)
+    fig, axes = plt.subplots(1, 3, figsize=(10.0, 3.3), gridspec_kw={"width_ratios": [1, 1.3, 1]})
+    viz.show(axes[0], image, f"input {size}x{size}, patch at ({y}, {x})")
+    half = PATCH_SIZE // 2
+    axes[0].add_patch(Rectangle((x - half - 0.5, y - half - 0.5), PATCH_SIZE, PATCH_SIZE, fill=False, ec="white", lw=1.5))
+    axes[0].add_patch(Rectangle((OUTPUT_STRIDE * j - 0.5, OUTPUT_STRIDE * i - 0.5), 1, 1, fill=True, fc="red"))
+    axes[0].plot(x, y, "+", color="white", ms=8)
+    positions = torch.arange(len(CLASS_NAMES))
+    axes[1].bar(positions - 0.2, patch_scores, 0.4, label="patch classifier at (y, x)")
+    axes[1].bar(positions + 0.2, cell_scores, 0.4, label=f"FCN cell ({i}, {j}) = pixel ({OUTPUT_STRIDE * i}, {OUTPUT_STRIDE * j})")
+    axes[1].set_xticks(positions, CLASS_NAMES, rotation=45)
+    axes[1].set_ylim(0, 1)
+    axes[1].set_ylabel("probability")
+    axes[1].legend(loc="upper right", fontsize=7)
+    viz.show(axes[2], dense.argmax(0), f"FCN output {dense.shape[1]}x{dense.shape[2]} (stride {OUTPUT_STRIDE})")
+    axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
+    return fig
