@@ -1,9 +1,5 @@
 """Chapter 2: the patch classifier, its dense form, sliding windows and receptive fields."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import pytest
 import torch
 from torch import nn

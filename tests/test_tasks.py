@@ -1,10 +1,7 @@
 """Chapter 1's helpers: the classical coins pipeline, degraded predictions, the figures and the widget layer."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import ipywidgets
+import matplotlib.figure
 import numpy as np
 import pytest
 import torch

@@ -54,15 +54,15 @@ ZOO: dict[str, ModelSpec] = {
             "02_patches_to_fcn", steps=600, task="patch",
         ),
         ModelSpec("fcn32s", lambda: FCN32s(NUM_CLASSES), "FCN-32s: stride-32 scores, one learned x32 upsampling",
-                  steps=1200, **_FCN),
+                  steps=1500, **_FCN),
         ModelSpec("fcn16s", lambda: FCN16s(NUM_CLASSES), "FCN-16s: adds the pool4 skip, started from fcn32s",
-                  steps=500, lr=1e-3, init_from="fcn32s", **_FCN),
+                  steps=1000, init_from="fcn32s", **_FCN),
         ModelSpec("fcn8s", lambda: FCN8s(NUM_CLASSES), "FCN-8s: adds the pool3 skip, started from fcn16s",
-                  steps=500, lr=1e-3, init_from="fcn16s", **_FCN),
+                  steps=2000, lr=2e-3, init_from="fcn16s", **_FCN),
         ModelSpec(
             "fcn8s_fixed_bilinear", lambda: FCN8s(NUM_CLASSES, learnable_upsampling=False),
             "FCN-8s whose upsampling stays the fixed bilinear kernel, started from fcn16s",
-            steps=500, lr=1e-3, init_from="fcn16s", **_FCN,
+            steps=2000, lr=2e-3, init_from="fcn16s", **_FCN,
         ),
     )
 }

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 #: Output channels of each stage and the number of 3x3 convolutions in it.
-STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 1), (48, 1), (96, 2), (128, 2))
+STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 1), (64, 2), (96, 2), (128, 2))
 
 
 def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:

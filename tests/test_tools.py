@@ -1,0 +1,37 @@
+"""The benchmark, the model card tables and the edge-band evaluation."""
+
+import torch
+
+from utils import bench, checkpoints, model_card
+from utils.evaluate import band_confusions, summarise
+from utils.metrics import boundary_band
+
+
+def test_boundary_band_widths():
+    target = torch.zeros(9, 9, dtype=torch.long)
+    target[:, 5:] = 1
+    assert boundary_band(target, 0)[0].nonzero().flatten().tolist() == [4, 5]
+    assert boundary_band(target, 2)[0].nonzero().flatten().tolist() == [2, 3, 4, 5, 6, 7]
+    assert not boundary_band(torch.zeros(4, 4, dtype=torch.long), 3).any()
+
+
+def test_band_confusions_cover_the_band_only():
+    model = checkpoints.load("fcn32s")
+    totals = band_confusions(model, "val", 0, 4, 128, widths=(1, 4))
+    assert totals["all"].sum() == 4 * 128 * 128
+    assert 0 < totals[1].sum() < totals[4].sum() < totals["all"].sum()
+    assert summarise(totals["all"])["miou"] > 0
+
+
+def test_bench_pieces_report_positive_rates():
+    rates = bench.data_rates(64, scenes=20)
+    assert set(rates) == {"images + semantic maps", "full targets (masks, boxes)"}
+    assert all(r > 0 for r in rates.values())
+    assert bench.training_rate("patchnet", torch.device("cpu"), steps=1) > 0
+    assert bench.evaluation_seconds("fcn8s", scenes=4) > 0
+
+
+def test_model_card_lists_every_shipped_model():
+    described, metrics = model_card.describe_models(), model_card.metrics_table()
+    for name in checkpoints.read_manifest():
+        assert f"<code>{name}</code>" in described and f"<code>{name}</code>" in metrics
