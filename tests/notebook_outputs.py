@@ -2,7 +2,7 @@
 
 Executes each notebook top to bottom, then keeps only the outputs nbval
 compares (cells marked ``# NBVAL_CHECK_OUTPUT``) and drops everything else:
-figures, widget state, execution counts. The book build re-executes every
+figures, widget state, the other cells' execution counts. The book build re-executes every
 chapter, so stored figures would only bloat the repository.
 """
 
@@ -15,21 +15,35 @@ import nbformat
 from nbclient import NotebookClient
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+GLUE_MIME = "application/papermill.record/"
 
 
 def is_checked(cell) -> bool:
     return cell.cell_type == "code" and CHECK_MARK in cell.source
 
 
+def is_small(output) -> bool:
+    """Printed text, or a myst-nb ``glue`` record (nbval compares those too); never a figure."""
+    if output.output_type == "stream":
+        return True
+    return output.output_type == "display_data" and all(k.startswith(GLUE_MIME) for k in output.get("data", {}))
+
+
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep the outputs of checked cells only (as stream text), no execution counts, no widget state."""
+    """Keep the outputs of checked cells only (text and glue records), no widget state.
+
+    Checked cells keep their execution count: nbval treats a cell with outputs
+    but no count as never run.
+    """
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
         cell.metadata.pop("execution", None)
-        cell.outputs = [o for o in cell.outputs if o.output_type == "stream"] if is_checked(cell) else []
+        checked = is_checked(cell)
+        cell.outputs = [o for o in cell.outputs if is_small(o)] if checked else []
+        if not checked:
+            cell.execution_count = None
     return notebook
 
 
