@@ -11,7 +11,9 @@ from utils import viz
 from utils.classical import coin_mask, remove_small_regions, split_instances
 from utils.data import NUM_CLASSES, Shapes
 from utils.exercises import check_biggest_drop, check_iou
-from utils.tasks import class_presence, degrade, draw_degraded, draw_tasks, find_scene, score, touching_same_class
+from utils.tasks import (
+    class_presence, degrade, draw_degraded, draw_tasks, find_scene, quiet_miss, score, touching_same_class,
+)
 from utils.widgets import interactive_figure
 
 
@@ -120,3 +122,12 @@ def test_exercise_checkers():
     assert check_biggest_drop("mask AP75", shift=2).startswith("correct")
     assert check_biggest_drop("pixel accuracy", shift=2).startswith("not yet")
     assert check_biggest_drop("banana", shift=2).startswith("not yet")
+
+
+def test_quiet_miss_finds_a_class_that_pixel_accuracy_barely_notices():
+    data = Shapes("val", 16)
+    index, cls = quiet_miss(data)
+    target = data[index][1]
+    assert cls in target["labels"].tolist()
+    result = score(degrade(target, drop_class=cls), target)
+    assert result["pixel accuracy"] - result["mIoU"] > 0.1
