@@ -20,7 +20,7 @@ from .models import ZOO
 from .train import LOSSES
 
 
-def best_rate(work, count: int, repeats: int = 3) -> float:
+def best_rate(work, count: int, repeats: int = 5) -> float:
     """``count / seconds`` of the fastest of ``repeats`` runs of ``work()``."""
     times = []
     for _ in range(repeats):

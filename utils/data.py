@@ -39,10 +39,15 @@ _MIN_COLOUR_GAP = 0.6
 _TEXTURE_AMPLITUDE = 0.15
 
 
-def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Boolean mask of class ``cls`` in object coordinates (unit radius), any shape."""
-    if cls == 1:  # disk
-        return u * u + v * v <= 1.0
+def _shape_mask(cls: int, dx: np.ndarray, dy: np.ndarray, angle: float) -> np.ndarray:
+    """Boolean mask of class ``cls``: ``dx`` (1,w) and ``dy`` (h,1) are offsets from the centre in radii."""
+    if cls == 1:  # disk: round, so the rotation is skipped
+        return dx * dx + dy * dy <= 1.0
+    if cls == 5:  # ring: a disk with a hole
+        r2 = dx * dx + dy * dy
+        return (r2 <= 1.0) & (r2 >= 0.36)
+    cos, sin = math.cos(angle), math.sin(angle)
+    u, v = cos * dx + sin * dy, cos * dy - sin * dx
     if cls == 2:  # square, area close to the disk's
         return np.maximum(np.abs(u), np.abs(v)) <= 0.85
     if cls == 3:  # equilateral triangle inscribed in the unit circle
@@ -50,9 +55,6 @@ def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     if cls == 4:  # plus-shaped cross with thin arms
         au, av = np.abs(u), np.abs(v)
         return ((au <= 0.3) & (av <= 1.0)) | ((av <= 0.3) & (au <= 1.0))
-    if cls == 5:  # ring: a disk with a hole
-        r2 = u * u + v * v
-        return (r2 <= 1.0) & (r2 >= 0.36)
     raise ValueError(f"cls must be in 1..{NUM_CLASSES - 1}, got {cls}")
 
 
@@ -75,7 +77,9 @@ def _texture(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, base: np.
         p = (((ys // cell) + (xs // cell)) % 2) * np.float32(2) - 1
     else:
         p = rng.random((ys.shape[0], xs.shape[1]), dtype=np.float32) * 2 - 1
-    return base[:, None, None] + (_TEXTURE_AMPLITUDE * u[:3])[:, None, None] * p
+    texture = np.multiply((_TEXTURE_AMPLITUDE * u[:3])[:, None, None], p)
+    texture += base[:, None, None]
+    return texture
 
 
 #: Stripe angle, frequency (radians per pixel) and phase from three uniform draws.
@@ -100,7 +104,9 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
     grid = np.arange(image_size, dtype=np.float32)
     ys, xs = grid[:, None], grid[None, :]
     colours = [rng.random(3, dtype=np.float32)]
-    image = np.array(_texture(rng, ys, xs, colours[0]), dtype=np.float32)
+    image = _texture(rng, ys, xs, colours[0])
+    if not image.flags.writeable:  # a flat background is a broadcast view
+        image = image.copy()
     instance = np.zeros((image_size, image_size), dtype=np.int64)
     classes: list[int] = []
     visible = np.zeros(5, dtype=np.int64)  # visible pixels of object k at index k
@@ -120,18 +126,20 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
         x0, x1 = max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2)
         wy, wx = ys[y0:y1], xs[:, x0:x1]
         dy, dx = (wy - cy) / radius, (wx - cx) / radius
-        cos, sin = math.cos(angle), math.sin(angle)
-        mask = _shape_mask(cls, cos * dx + sin * dy, cos * dy - sin * dx)
-        area = int(mask.sum())
-        window = instance[y0:y1, x0:x1]
-        after = visible - np.bincount(window[mask], minlength=5)
-        if area == 0 or np.any(after[1:] < _MIN_VISIBLE * areas[1:]):
+        mask = _shape_mask(cls, dx, dy, angle)
+        area = int(np.count_nonzero(mask))
+        if area == 0:
             continue
+        window = instance[y0:y1, x0:x1]
+        if classes:  # would this object hide too much of an earlier one?
+            after = visible - np.bincount(window[mask], minlength=5)
+            if np.any(after[1:] < _MIN_VISIBLE * areas[1:]):
+                continue
+            visible = after
         colour = _distinct_colour(rng, colours)
         np.copyto(image[:, y0:y1, x0:x1], _texture(rng, wy, wx, colour), where=mask)
         classes.append(cls)
         window[mask] = len(classes)
-        visible = after
         visible[len(classes)] = areas[len(classes)] = area
         colours.append(colour)
     if not classes:  # every draw fell off the image: draw the scene again
