@@ -1,13 +1,18 @@
 """The course's Python package: one module per idea, each naming the chapter that teaches it.
 
-- ``utils.data``: the synthetic ``Shapes`` scenes (chapter 1).
-- ``utils.metrics``: pixel accuracy, confusion matrix, IoU, mask AP (chapter 1).
+- ``utils.data``: the synthetic ``Shapes`` scenes (chapter 1, used everywhere).
+- ``utils.metrics``: pixel accuracy, confusion matrix, IoU, mask AP, edge bands (chapter 1).
 - ``utils.viz``: colour-coded label maps, overlays and grids (every chapter).
-- ``utils.models``: the demo networks and the ``ZOO`` (chapters 2 and 5).
-- ``utils.checkpoints``: verified weights and their manifest.
+- ``utils.classical``: the coins photograph segmented without learning (chapter 1).
+- ``utils.tasks``: the three tasks on one scene, degraded predictions (chapter 1).
+- ``utils.patches``: sliding windows, convolutionalisation, receptive fields (chapter 2).
+- ``utils.fcn_viz``: the FCN family's figures (chapter 5).
+- ``utils.arithmetic`` / ``utils.arithmetic_viz``: convolution arithmetic and its pictures (chapter 6).
+- ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 and 5).
+- ``utils.checkpoints``: verified weights and their manifest; ``utils.model_card`` its tables.
 - ``utils.train`` / ``utils.evaluate`` / ``utils.bench``: the command-line tools.
-- ``utils.arithmetic``: convolution and transposed-convolution arithmetic (chapter 6).
 - ``utils.widgets``: the thin interactive layer over the chapters' drawing functions.
+- ``utils.exercises``: the exercises' checkers.
 
 Every chapter starts with ``device = utils.setup()``.
 """
