@@ -61,10 +61,6 @@ def test_receptive_field_of_patchnet_is_the_patch(net):
         patches.receptive_fields([("bad", 0, 1)])
 
 
-def test_dense_grid_size():
-    assert [patches.dense_grid_size(s) for s in (64, 65, 32)] == [16, 17, 8]
-
-
 def test_median_seconds_is_positive():
     assert patches.median_seconds(lambda: sum(range(100)), repeats=3) > 0
 

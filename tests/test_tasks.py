@@ -93,6 +93,17 @@ def test_figures_draw(scene):
     assert len(fig.axes) == 2 and fig.legends
 
 
+def test_overlay_colours_objects_and_keeps_background(scene):
+    image, target = scene
+    blended = viz.overlay(image, target["semantic"], alpha=1.0)
+    assert blended.shape == (64, 64, 3)
+    foreground = target["semantic"].numpy() > 0
+    np.testing.assert_allclose(blended[~foreground], viz.image_to_rgb(image)[~foreground])
+    np.testing.assert_allclose(blended[foreground], viz.colorize(target["semantic"])[foreground] / 255.0)
+    with pytest.raises(ValueError, match="alpha"):
+        viz.overlay(image, target["semantic"], alpha=2.0)
+
+
 def test_colorize_refuses_out_of_range_labels():
     with pytest.raises(ValueError, match="labels"):
         viz.colorize(np.array([[0, NUM_CLASSES]]))

@@ -99,11 +99,6 @@ def median_seconds(work: Callable[[], object], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def dense_grid_size(size: int) -> int:
-    """Side of the dense output for a ``size`` x ``size`` image: one score per OUTPUT_STRIDE pixels."""
-    return (size + PATCH_SIZE - 1 - PATCH_SIZE) // OUTPUT_STRIDE + 1
-
-
 @functools.lru_cache(maxsize=1)
 def _shipped_patchnet() -> PatchNet:
     return checkpoints.load("patchnet")
