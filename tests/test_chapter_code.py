@@ -14,12 +14,12 @@ from utils.tasks import degrade
 LECTURES = Path(__file__).resolve().parents[1] / "lectures"
 
 
-def reader_code(chapter: str) -> dict:
-    """Execute the chapter's ``reader-code`` cells and return the names they define."""
+def reader_code(chapter: str, names: dict | None = None) -> dict:
+    """Execute the chapter's ``reader-code`` cells (with ``names`` in scope) and return what they define."""
     cells = json.loads((LECTURES / f"{chapter}.ipynb").read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if "reader-code" in c["metadata"].get("tags", [])]
     assert sources, f"{chapter} has no reader-code cell"
-    namespace = {"torch": torch, "np": np}
+    namespace = {"torch": torch, "np": np, **(names or {})}
     for source in sources:
         exec(source, namespace)
     return namespace
@@ -59,3 +59,45 @@ def test_chapter1_mask_iou(chapter1):
     target = Shapes("test", 1)[0][1]
     torch.testing.assert_close(chapter1["mask_iou"](target["masks"], target["masks"]),
                                metrics.mask_iou(target["masks"], target["masks"]))
+
+
+@pytest.fixture(scope="module")
+def chapter2():
+    from utils.models.patchnet import FC_INPUT, PATCH_SIZE, pad_for_patches
+
+    names = {"F": torch.nn.functional, "nn": torch.nn, "pad_for_patches": pad_for_patches,
+             "PATCH_SIZE": PATCH_SIZE, "FC_INPUT": FC_INPUT, "NUM_CLASSES": NUM_CLASSES}
+    return reader_code("02_patches_to_fcn", names)
+
+
+@pytest.fixture(scope="module")
+def patchnet():
+    from utils.models.patchnet import PatchNet
+
+    torch.manual_seed(0)
+    return PatchNet(NUM_CLASSES).eval()
+
+
+def test_chapter2_sliding_window(chapter2, patchnet):
+    from utils.patches import sliding_window
+
+    image = Shapes("test", 1, image_size=32)[0][0]
+    with torch.no_grad():
+        for stride in (1, 4):
+            torch.testing.assert_close(chapter2["sliding_window"](patchnet, image, stride),
+                                       sliding_window(patchnet, image, stride))
+
+
+def test_chapter2_convolutionalize_is_the_dense_network(chapter2, patchnet):
+    from utils.models.patchnet import pad_for_patches
+
+    padded = pad_for_patches(Shapes("test", 2, image_size=40).batch(range(2))[0])
+    with torch.no_grad():
+        torch.testing.assert_close(chapter2["convolutionalize"](patchnet)(padded), patchnet.dense(padded))
+
+
+def test_chapter2_receptive_field_table(chapter2, patchnet):
+    from utils.patches import patchnet_layers, receptive_fields
+
+    layers = patchnet_layers(patchnet) + [("extra pool", 2, 2), ("extra conv", 5, 1)]
+    assert chapter2["receptive_field_table"](layers) == receptive_fields(layers)

@@ -36,12 +36,6 @@ def test_dense_pass_equals_sliding_window_on_its_grid(net, image):
     torch.testing.assert_close(dense, window, atol=1e-5, rtol=1e-5)
 
 
-def test_convolutionalize_matches_the_dense_method(net, image):
-    padded = pad_for_patches(image[None])
-    with torch.no_grad():
-        torch.testing.assert_close(patches.convolutionalize(net)(padded), net.dense(padded))
-
-
 def test_shift_and_stitch_gives_the_sliding_window_at_every_pixel(net, image):
     with torch.no_grad():
         stitched = shift_and_stitch(net, image[None])[0]

@@ -17,7 +17,7 @@ from . import checkpoints
 from .data import Shapes
 from .evaluate import confusion_on
 from .models import ZOO
-from .train import LOSSES
+from .train import train_step
 
 
 def best_rate(work, count: int, repeats: int = 5) -> float:
@@ -49,11 +49,7 @@ def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
     generator = torch.Generator().manual_seed(0)
 
     def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            loss = LOSSES[spec.task](model, images, semantic, generator)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        train_step(model, optimizer, spec, images, semantic, generator)
         if device.type == "cuda":
             torch.cuda.synchronize()
 

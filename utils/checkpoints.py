@@ -9,6 +9,7 @@ from the manifest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -104,3 +105,12 @@ def load(name: str, device: str | torch.device = "cpu", weights_dir: Path = WEIG
     except RuntimeError as err:
         raise CheckpointError(f"weights in {path} do not fit the {name} architecture ({err}). {fix}") from err
     return model.to(device).eval()
+
+
+@functools.lru_cache(maxsize=None)
+def load_shared(name: str) -> nn.Module:
+    """``load(name)`` on the CPU, once per process: the chapters' figures and widgets redraw with it.
+
+    The model is shared, so callers must not train or modify it.
+    """
+    return load(name)

@@ -6,8 +6,6 @@ Used by ``lectures/05_upsampling_skip_connections``; the models are in
 
 from __future__ import annotations
 
-import functools
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -119,12 +117,6 @@ def draw_upsampling(coarse: torch.Tensor, factor: int = 4, title: str = "") -> F
     return fig
 
 
-@functools.lru_cache(maxsize=len(VARIANTS))
-def shipped(name: str) -> torch.nn.Module:
-    """The shipped model ``name``, loaded once."""
-    return checkpoints.load(name)
-
-
 def draw_stages(name: str = "fcn8s", index: int = 0, skip_pool4: bool = True, skip_pool3: bool = True) -> Figure:
     """One FCN on test scene ``index``: its coarsest scores, each fused stage, the output and the scene's mIoU.
 
@@ -134,7 +126,7 @@ def draw_stages(name: str = "fcn8s", index: int = 0, skip_pool4: bool = True, sk
     if name not in VARIANTS:
         raise ValueError(f"name must be one of {VARIANTS}, got {name!r}")
     image, target = Shapes("test", index + 1, image_size=FCN_IMAGE_SIZE)[index]
-    model = shipped(name)
+    model = checkpoints.load_shared(name)
     skips = {k: v for k, v in (("skip_pool4", skip_pool4), ("skip_pool3", skip_pool3))
              if k in model.stages.__code__.co_varnames}
     with torch.no_grad():

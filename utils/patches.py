@@ -1,13 +1,12 @@
 """Patch-based labelling and its costs: sliding windows, receptive fields, timing (chapter 2).
 
-``lectures/02_patches_to_fcn`` writes the sliding window and the
-convolutionalised classifier out for the reader; the versions here are the
-ones the tests hold them to.
+``lectures/02_patches_to_fcn`` writes the sliding window, the receptive
+field table and the convolutionalised classifier out for the reader; the
+versions here (and ``PatchNet.dense``) are the ones the tests hold them to.
 """
 
 from __future__ import annotations
 
-import functools
 import statistics
 import time
 from typing import Callable
@@ -43,21 +42,6 @@ def sliding_window(net: PatchNet, image: torch.Tensor, stride: int = 1, batch_si
     patches = extract_patches(image, stride)
     scores = torch.cat([net(patches[i:i + batch_size]) for i in range(0, len(patches), batch_size)])
     return scores.T.reshape(-1, rows, cols)
-
-
-def convolutionalize(net: PatchNet) -> nn.Sequential:
-    """The same classifier as a fully convolutional network: ``fc1`` as a 3x3 and ``fc2`` as a 1x1 convolution.
-
-    Input: a padded image (B, 3, H, W); output: scores (B, C, (H-30)//4 + 1, (W-30)//4 + 1).
-    """
-    fc1 = nn.Conv2d(net.fc1.in_features // FC_INPUT**2, net.fc1.out_features, FC_INPUT)
-    fc2 = nn.Conv2d(net.fc2.in_features, net.fc2.out_features, 1)
-    with torch.no_grad():
-        fc1.weight.copy_(net.fc1.weight.reshape(fc1.weight.shape))
-        fc1.bias.copy_(net.fc1.bias)
-        fc2.weight.copy_(net.fc2.weight[:, :, None, None])
-        fc2.bias.copy_(net.fc2.bias)
-    return nn.Sequential(net.features, fc1, nn.ReLU(), fc2)
 
 
 def receptive_fields(layers: list[tuple[str, int, int]]) -> list[tuple[str, int, int, int]]:
@@ -99,11 +83,6 @@ def median_seconds(work: Callable[[], object], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped_patchnet() -> PatchNet:
-    return checkpoints.load("patchnet")
-
-
 def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -> Figure:
     """What the patch classifier sees at pixel (y, x) of test scene ``index``, and the matching FCN cell.
 
@@ -115,7 +94,7 @@ def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -
         raise ValueError(f"size must be between {PATCH_SIZE // 2} and 256 pixels, got {size}")
     if not (0 <= y < size and 0 <= x < size):
         raise ValueError(f"the pixel (y, x) must lie inside the {size}x{size} image, got ({y}, {x})")
-    net = _shipped_patchnet()
+    net = checkpoints.load_shared("patchnet")
     image, _ = Shapes("test", index + 1, image_size=size)[index]
     with torch.no_grad():
         patch = extract_patches(image, 1)[y * size + x]

@@ -77,6 +77,17 @@ def patch_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, g
 LOSSES = {"dense": dense_loss, "patch": patch_loss}
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, spec: ModelSpec, images: torch.Tensor,
+               semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One optimisation step on a batch already on the model's device; returns the loss (autocast on CUDA)."""
+    with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=images.device.type == "cuda"):
+        loss = LOSSES[spec.task](model, images, semantic, generator)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device,
         progress: bool = True) -> tuple[float, list[float]]:
     """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule.
@@ -97,11 +108,7 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
         images, semantic = data.batch(range(step * spec.batch_size, (step + 1) * spec.batch_size))
         images = images.to(device, memory_format=torch.channels_last, non_blocking=True)
         semantic = semantic.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            loss = LOSSES[spec.task](model, images, semantic, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss = train_step(model, optimizer, spec, images, semantic, generator)
         schedule.step()
         losses.append(loss.item())
         if step % 10 == 0:
