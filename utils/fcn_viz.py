@@ -6,6 +6,8 @@ Used by ``lectures/05_upsampling_skip_connections``; the models are in
 
 from __future__ import annotations
 
+import inspect
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -127,8 +129,8 @@ def draw_stages(name: str = "fcn8s", index: int = 0, skip_pool4: bool = True, sk
         raise ValueError(f"name must be one of {VARIANTS}, got {name!r}")
     image, target = Shapes("test", index + 1, image_size=FCN_IMAGE_SIZE)[index]
     model = checkpoints.load_shared(name)
-    skips = {k: v for k, v in (("skip_pool4", skip_pool4), ("skip_pool3", skip_pool3))
-             if k in model.stages.__code__.co_varnames}
+    accepted = inspect.signature(model.stages).parameters
+    skips = {k: v for k, v in (("skip_pool4", skip_pool4), ("skip_pool3", skip_pool3)) if k in accepted}
     with torch.no_grad():
         stages = model.stages(image[None], **skips)
     labels = stages["out"][0].argmax(0)
