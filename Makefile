@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit notebooks book-strict browser lab bench train clean
+.PHONY: book test unit notebooks book-strict browser lab bench train train-gpu unpack-zoo refresh-outputs clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# setuptools warns that the package name is also a folder here: true, and intended (editable install).
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 ## book: execute every chapter and build the HTML book into _build/html
@@ -45,6 +46,30 @@ bench: $(STAMP)
 ## train: retrain the whole demo zoo (GPU if present)
 train: $(STAMP)
 	$(BIN)/python -m utils.train --all
+
+## train-gpu: on a CUDA machine that already has torch & co. (no .venv, no network): retrain the whole zoo,
+## the FCN family on two more seeds, and pack everything into $(GPU_OUT)/zoo.tar.gz
+GPU_OUT ?= gpu_out
+SEED_RUNS := 1 2
+train-gpu:
+	$(PYTHON) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 'train-gpu: torch sees no CUDA GPU')"
+	mkdir -p $(GPU_OUT)
+	$(PYTHON) -m utils.train --all --device cuda
+	for s in $(SEED_RUNS); do \
+	  $(PYTHON) -m utils.train fcn32s fcn16s fcn8s --device cuda --seed $$s --weights-dir runs/seed$$s && \
+	  $(PYTHON) -m utils.evaluate fcn32s fcn16s fcn8s --weights-dir runs/seed$$s --length 300 --json \
+	    > $(GPU_OUT)/fcn_seed$$s.json || exit 1; \
+	done
+	$(PYTHON) -m utils.zoo_archive pack $(GPU_OUT)/zoo.tar.gz --extra $(GPU_OUT)/fcn_seed*.json
+
+## unpack-zoo: check and install an archive from train-gpu (ARCHIVE=...), then refresh the checked outputs
+unpack-zoo: $(STAMP)
+	$(BIN)/python -m utils.zoo_archive unpack $(ARCHIVE)
+	$(MAKE) refresh-outputs
+
+## refresh-outputs: re-execute every chapter and keep only the outputs nbval compares
+refresh-outputs: $(STAMP)
+	$(BIN)/python -m tests.notebook_outputs lectures/*.ipynb
 
 clean:
 	rm -rf _build

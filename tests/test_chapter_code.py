@@ -101,3 +101,55 @@ def test_chapter2_receptive_field_table(chapter2, patchnet):
 
     layers = patchnet_layers(patchnet) + [("extra pool", 2, 2), ("extra conv", 5, 1)]
     assert chapter2["receptive_field_table"](layers) == receptive_fields(layers)
+
+
+def test_chapter2_pixel_cross_entropy(chapter2):
+    g = torch.Generator().manual_seed(1)
+    scores = torch.randn(3, NUM_CLASSES, 5, 7, generator=g)
+    labels = torch.randint(NUM_CLASSES, (3, 5, 7), generator=g)
+    labels[0, 0] = 255
+    weight = torch.rand(NUM_CLASSES, generator=g) + 0.1
+    for w in (None, weight):
+        torch.testing.assert_close(chapter2["pixel_cross_entropy"](scores, labels, w),
+                                   torch.nn.functional.cross_entropy(scores, labels, weight=w, ignore_index=255))
+
+
+def test_chapter3_weight_sharing_is_the_utils_model():
+    from torchvision.transforms.v2.functional import gaussian_blur
+
+    from utils.models import MultiscaleCNN
+
+    chapter3 = reader_code("03_multiscale", {"F": torch.nn.functional, "gaussian_blur": gaussian_blur})
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        for levels in (1, 3):
+            net = MultiscaleCNN(NUM_CLASSES, levels=levels).eval()
+            torch.testing.assert_close(chapter3["multiscale_scores"](net, images, levels), net(images))
+
+
+def test_chapter4_recurrence_is_the_utils_model():
+    from utils.models import RecurrentCNN
+    from utils.models.multiscale import gaussian_pyramid
+
+    chapter4 = reader_code("04_iterative_refinement", {"F": torch.nn.functional, "NUM_CLASSES": NUM_CLASSES,
+                                                        "gaussian_pyramid": gaussian_pyramid})
+    torch.manual_seed(0)
+    net = RecurrentCNN(NUM_CLASSES).eval()
+    images = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        for mine, theirs in zip(chapter4["refine"](net, images, 4), net(images, 4)):
+            torch.testing.assert_close(mine, theirs)
+
+
+def test_chapter6_zero_insertion_is_the_transposed_convolution():
+    from utils.arithmetic import conv_transpose2d_zero_insertion
+
+    chapter6 = reader_code("06_deconvolution_arithmetic", {"F": torch.nn.functional, "g": torch.Generator().manual_seed(0),
+                                                            "glue": lambda *a: None})
+    g = torch.Generator().manual_seed(2)
+    for k, s, p, a in [(3, 2, 1, 1), (4, 2, 1, 0), (3, 1, 0, 0), (5, 3, 4, 2)]:
+        x, w = torch.randn(2, 4, 6, generator=g), torch.randn(2, 3, k, k, generator=g)
+        reference = torch.nn.functional.conv_transpose2d(x[None], w, stride=s, padding=p, output_padding=a)[0]
+        torch.testing.assert_close(chapter6["zero_insertion"](x, w, s, p, a), reference, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(conv_transpose2d_zero_insertion(x, w, s, p, a), reference, atol=1e-5, rtol=1e-5)

@@ -66,7 +66,7 @@ def test_setup_cell_on_colab_clones_installs_and_imports(monkeypatch, tmp_path):
     colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("widgets"))
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "safetensors" else True)
     monkeypatch.setattr(os.path, "isdir", lambda path: False)
     monkeypatch.setattr(os, "chdir", lambda path: calls.append(("chdir", path)))
@@ -76,4 +76,25 @@ def test_setup_cell_on_colab_clones_installs_and_imports(monkeypatch, tmp_path):
     assert url in clone
     install = next(c for c in calls if isinstance(c, list) and "install" in c)
     assert install[-1] == "safetensors", "only what Colab lacks is installed"
+    assert not any("myst" in part for c in calls if isinstance(c, list) for part in c), "no book tool chain on Colab"
     assert sys.path[0] == clone[-1] and "widgets" in calls
+
+
+def test_setup_cell_on_colab_explains_a_failed_clone(monkeypatch):
+    """No network: one clear message naming the repository and what to do, not a CalledProcessError."""
+    import os
+    import subprocess
+    import sys
+    import types
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    colab = types.ModuleType("google.colab")
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    failed = subprocess.CompletedProcess([], 128, stderr="fatal: unable to access: Could not resolve host\n")
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: failed)
+    monkeypatch.setattr(os.path, "isdir", lambda path: False)
+    with pytest.raises(SystemExit) as exit_info:
+        exec("".join(first_cell(NOTEBOOKS[0])["source"]), {})
+    message = str(exit_info.value)
+    assert url in message and "Could not resolve host" in message and "internet" in message

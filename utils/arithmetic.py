@@ -87,6 +87,25 @@ def conv_transpose2d_loops(
     return full[:, padding:padding + out_h, padding:padding + out_w]
 
 
+def conv_transpose2d_zero_insertion(
+    x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> torch.Tensor:
+    """Transposed convolution as an ordinary convolution: (C_in, H, W) -> (C_out, H', W').
+
+    Insert ``stride - 1`` zeros between neighbouring inputs, pad every side by
+    ``dilation (k - 1) - padding`` (and the bottom and right by ``output_padding``
+    more; a negative amount crops), then convolve with stride 1 and the kernel
+    flipped in both directions, its input and output channels swapped
+    (Dumoulin & Visin's view; ``weight`` in PyTorch's (C_in, C_out, k, k) layout).
+    """
+    c_in, height, width = x.shape
+    spread = x.new_zeros(c_in, (height - 1) * stride + 1, (width - 1) * stride + 1)
+    spread[:, ::stride, ::stride] = x
+    edge = dilation * (weight.shape[-1] - 1) - padding
+    spread = F.pad(spread, (edge, edge + output_padding, edge, edge + output_padding))
+    return F.conv2d(spread[None], weight.transpose(0, 1).flip(-1, -2), dilation=dilation)[0]
+
+
 def conv_matrix(weight: torch.Tensor, input_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """The matrix ``C`` of a single-channel 2-D convolution on an ``input_size`` x ``input_size`` image.
 

@@ -130,3 +130,47 @@ def draw_overlap(k: int = 3, s: int = 2, n: int = 6) -> Figure:
     right.set_yticks([])
     fig.colorbar(image, ax=right, shrink=0.8)
     return fig
+
+
+def draw_zero_insertion(i: int = 2, k: int = 3, s: int = 2, p: int = 1, a: int = 1) -> Figure:
+    """A transposed convolution's input, stretched: inputs, inserted zeros, edge zeros, the flipped kernel's first window.
+
+    Left: the ``i`` x ``i`` input spread ``s`` cells apart (blue), the ``s - 1``
+    zeros between (white), ``k - 1 - p`` zeros around (grey, dashed) and ``a``
+    more at the bottom and right (orange, dashed); the red square is the
+    flipped kernel at its first position. Right: the output, one cell per
+    kernel position, the first one outlined.
+    """
+    edge = k - 1 - p
+    if edge < 0:
+        raise ValueError(f"p must be at most k - 1 = {k - 1} for this picture (a larger p crops), got {p}")
+    spread = (i - 1) * s + 1
+    side = spread + 2 * edge + a
+    o = conv_transpose_output_size(i, k, s, p, a)
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.8), gridspec_kw={"width_ratios": [side, max(o, 1)]})
+    for y in range(side):
+        for x in range(side):
+            ry, rx = y - edge, x - edge
+            inside = 0 <= ry < spread and 0 <= rx < spread
+            is_input = inside and ry % s == 0 and rx % s == 0
+            extra = ry >= spread + edge or rx >= spread + edge
+            face = "#9ecae1" if is_input else "white" if inside else "#fdd0a2" if extra else "0.9"
+            axes[0].add_patch(Rectangle((x, y), 1, 1, fc=face, ec="0.5", lw=0.8, ls="-" if inside else "--"))
+            label = f"x{ry // s}{rx // s}" if is_input else "0"
+            axes[0].text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7,
+                         color="black" if is_input else "0.55")
+    axes[0].add_patch(Rectangle((0, 0), k, k, fill=False, ec="tab:red", lw=2.5))
+    for y in range(o):
+        for x in range(o):
+            axes[1].add_patch(Rectangle((x, y), 1, 1, fc="0.97", ec="0.5", lw=0.8))
+    axes[1].add_patch(Rectangle((0, 0), 1, 1, fill=False, ec="tab:red", lw=2.5))
+    for ax, n, title in ((axes[0], side, f"stretched input {side}x{side}: {s - 1} zero(s) between, "
+                                         f"{edge} around, {a} more bottom/right"),
+                         (axes[1], o, f"output {o}x{o}")):
+        ax.set_xlim(-0.2, n + 0.2)
+        ax.set_ylim(n + 0.2, -0.2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(title, fontsize=8)
+    fig.suptitle(f"transposed convolution k={k}, s={s}, p={p}, a={a} = stride-1 convolution with the flipped kernel")
+    return fig

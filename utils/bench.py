@@ -12,12 +12,13 @@ import argparse
 import time
 
 import torch
+from torch.utils.data import DataLoader
 
 from . import checkpoints
 from .data import Shapes
-from .evaluate import confusion_on
+from .evaluate import INSTANCE_METHODS, zoo_metrics
 from .models import ZOO
-from .train import train_step
+from .train import Batches, to_device, train_step
 
 
 def best_rate(work, count: int, repeats: int = 5) -> float:
@@ -39,17 +40,28 @@ def data_rates(image_size: int = 64, scenes: int = 500) -> dict[str, float]:
     }
 
 
+def loader_rate(workers: int, image_size: int = 64, batch_size: int = 32, batches: int = 24) -> float:
+    """Scenes per second through ``utils.train``'s own data path (``Batches`` in a ``DataLoader``) with ``workers``."""
+    data = Shapes("train", batches * batch_size, image_size=image_size)
+    loader = DataLoader(Batches(data, batch_size, "dense"), batch_size=None, num_workers=workers,
+                        prefetch_factor=4 if workers else None)
+    start = time.perf_counter()
+    for _ in loader:
+        pass
+    return batches * batch_size / (time.perf_counter() - start)
+
+
 def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
     """Training images per second of a fresh ``name`` on ``device`` (one warm-up step, then ``steps``)."""
     spec = ZOO[name]
     model = spec.build().to(device).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=spec.lr)
-    images, semantic = Shapes("train", spec.batch_size, image_size=spec.image_size).batch(range(spec.batch_size))
-    images, semantic = images.to(device), semantic.to(device)
+    images, targets = Batches(Shapes("train", spec.batch_size, image_size=spec.image_size), spec.batch_size, spec.task)[0]
+    images, targets = images.to(device), to_device(targets, device)
     generator = torch.Generator().manual_seed(0)
 
     def step() -> None:
-        train_step(model, optimizer, spec, images, semantic, generator)
+        train_step(model, optimizer, spec, images, targets, generator)
         if device.type == "cuda":
             torch.cuda.synchronize()
 
@@ -58,10 +70,10 @@ def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
 
 
 def evaluation_seconds(name: str, scenes: int = 200) -> float:
-    """CPU seconds per 1000 test scenes for the shipped ``name`` (measured on ``scenes``)."""
+    """CPU seconds per 1000 test scenes of ``python -m utils.evaluate NAME`` (measured on ``scenes``)."""
     model = checkpoints.load(name)
     start = time.perf_counter()
-    confusion_on(model, "test", 0, scenes, ZOO[name].image_size)
+    zoo_metrics(name, model, "test", 0, scenes)
     return (time.perf_counter() - start) * 1000 / scenes
 
 
@@ -69,6 +81,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough table in seconds)")
     args = parser.parse_args(argv)
+    try:  # every shipped model must load before the benchmark spends minutes on any of them
+        for name in ZOO:
+            checkpoints.load(name)
+    except checkpoints.CheckpointError as err:
+        parser.exit(2, f"error: {err}\n")
     scenes, steps, eval_scenes = (100, 1, 20) if args.quick else (500, 4, 200)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
@@ -77,12 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     small, large = data_rates(64, scenes), data_rates(128, scenes)
     for path in small:
         print(f"{path:<34}{small[path]:>16,.0f}{large[path]:>18,.0f}")
+    print(f"\n{'training data path (DataLoader)':<34}{'64x64 scenes/s':>16}")
+    for workers in (0, 1, 2):
+        label = "in the training process" if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
+        print(f"{label:<34}{loader_rate(workers, batches=8 if args.quick else 24):>16,.0f}")
     header = f"\n{'model':<22}{'image':>7}" + "".join(f"{'train img/s ' + d.type:>18}" for d in devices)
     print(header + f"{'eval s/1000':>13}{'weights KB':>12}")
     for name, spec in ZOO.items():
         rates = "".join(f"{training_rate(name, d, steps):>18,.1f}" for d in devices)
         size = (checkpoints.WEIGHTS_DIR / f"{name}.safetensors").stat().st_size / 1024
-        print(f"{name:<22}{spec.image_size:>7}{rates}{evaluation_seconds(name, eval_scenes):>13.2f}{size:>12,.0f}")
+        # instance pipelines cost about a tenth of a second per scene: time fewer
+        count = max(2, eval_scenes // 10) if name in INSTANCE_METHODS else eval_scenes
+        print(f"{name:<22}{spec.image_size:>7}{rates}{evaluation_seconds(name, count):>13.2f}{size:>12,.0f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .models import ZOO
+from .models import ZOO, FrozenTrunk
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
@@ -57,23 +57,56 @@ def _check_name(name: str) -> None:
         raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(ZOO)}")
 
 
+def source_dir(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Where ``name``'s weights come from when a model in ``weights_dir`` depends on them.
+
+    ``weights_dir`` itself if it holds ``name`` (a whole zoo retrained there),
+    else the shipped weights (an experiment that retrains one model only).
+    """
+    return weights_dir if name in read_manifest(Path(weights_dir) / MANIFEST.name) else WEIGHTS_DIR
+
+
+def build(name: str, weights_dir: Path = WEIGHTS_DIR) -> nn.Module:
+    """A fresh ``name`` as ``ZOO`` defines it; a model with a trunk gets the trunk's weights (``source_dir``)."""
+    _check_name(name)
+    spec = ZOO[name]
+    if spec.trunk is None:
+        return spec.build()
+    return spec.build(FrozenTrunk(load(spec.trunk, weights_dir=source_dir(spec.trunk, weights_dir))))
+
+
+def is_trunk_key(key: str) -> bool:
+    """Whether a state-dict key belongs to a frozen ``trunk`` submodule (stored once, in the trunk's own file)."""
+    return "trunk" in key.split(".")
+
+
+def own_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s state dict without its frozen trunk: what its weights file holds."""
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not is_trunk_key(k)}
+
+
 def save(name: str, model: nn.Module, info: dict, weights_dir: Path = WEIGHTS_DIR) -> dict:
     """Write ``model``'s weights as ``NAME.safetensors`` and its manifest entry; returns the entry.
 
     ``info`` holds how it was trained (device, steps, seed, seconds, metrics...);
-    the file name, hash and parameter count are added here.
+    the file name, hash and parameter count (trainable parameters, a frozen
+    trunk excluded) are added here, and for a model with a trunk the sha256 of
+    the trunk weights it was trained on.
     """
     _check_name(name)
     path = weights_dir / f"{name}.safetensors"
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = own_state(model)
     save_file(state, str(path))
     entry = {
         "file": path.name,
         "sha256": sha256(path),
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": sum(v.numel() for k, v in model.named_parameters() if not is_trunk_key(k)),
         "torch": torch.__version__,
         **info,
     }
+    trunk = ZOO[name].trunk
+    if trunk:
+        entry["trunk"] = {"name": trunk, "sha256": read_manifest(source_dir(trunk, weights_dir) / MANIFEST.name)[trunk]["sha256"]}
     write_entry(name, entry, weights_dir / MANIFEST.name)
     return entry
 
@@ -86,7 +119,8 @@ def load(name: str, device: str | torch.device = "cpu", weights_dir: Path = WEIG
     hash that does not match, or weights that do not fit the architecture.
     """
     _check_name(name)
-    fix = f"Retrain it with `{retrain_command(name)}` (see README, 'Retraining the demo models')."
+    fix = (f"Restore the shipped weights with `git checkout utils/weights`, or retrain with "
+           f"`{retrain_command(name)}` (see README, 'Retraining the demo models').")
     entry = read_manifest(weights_dir / MANIFEST.name).get(name)
     if entry is None:
         raise CheckpointError(f"{name} has no entry in {MANIFEST.name}. {fix}")
@@ -99,12 +133,28 @@ def load(name: str, device: str | torch.device = "cpu", weights_dir: Path = WEIG
             f"weights file {path} does not match the manifest (sha256 {actual[:12]}... "
             f"!= recorded {entry['sha256'][:12]}...): it is corrupt or was changed. {fix}"
         )
-    model = ZOO[name].build()
+    _check_trunk(name, entry, weights_dir, fix)
+    model = build(name, weights_dir)
     try:
-        model.load_state_dict(load_file(str(path)))
+        missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
     except RuntimeError as err:
         raise CheckpointError(f"weights in {path} do not fit the {name} architecture ({err}). {fix}") from err
+    missing = [k for k in missing if not is_trunk_key(k)]
+    if missing or unexpected:
+        raise CheckpointError(f"weights in {path} do not fit the {name} architecture (missing {missing[:3]}, "
+                              f"unexpected {unexpected[:3]}). {fix}")
     return model.to(device).eval()
+
+
+def _check_trunk(name: str, entry: dict, weights_dir: Path, fix: str) -> None:
+    """Refuse a model whose frozen trunk has changed since it was trained: its heads would read other features."""
+    recorded = entry.get("trunk")
+    if not recorded:
+        return
+    current = read_manifest(source_dir(recorded["name"], weights_dir) / MANIFEST.name).get(recorded["name"], {}).get("sha256")
+    if current != recorded["sha256"]:
+        raise CheckpointError(f"{name} was trained on other {recorded['name']} weights than the shipped ones "
+                              f"(sha256 {recorded['sha256'][:12]}... != {str(current)[:12]}...). {fix}")
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -18,7 +19,7 @@ from torch import nn
 from . import checkpoints
 from .data import CLASS_NAMES, NUM_CLASSES, Shapes
 from .metrics import boundary_band, confusion_matrix, iou_from_confusion
-from .models import ZOO
+from .models import FCN_IMAGE_SIZE, ZOO
 
 #: The evaluation recorded in the manifest at training time (and re-checked by the tests).
 MANIFEST_EVAL: dict = {"split": "test", "seed": 0, "length": 1000}
@@ -75,29 +76,116 @@ def evaluate_model(model: nn.Module, split: str = "test", seed: int = 0, length:
     return summarise(confusion_on(model, split, seed, length, image_size, device=device))
 
 
+@torch.no_grad()
+def refinement_metrics(model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
+                       device: str | torch.device = "cpu", iterations: int = 5) -> dict:
+    """``miou_by_iteration`` and ``pixel_accuracy_by_iteration`` of a recurrent model after passes 1..``iterations``.
+
+    One unrolled run per batch scores every pass at once (chapter 4).
+    """
+    model.eval()
+    data = Shapes(split, length, image_size=image_size, seed=seed)
+    totals = torch.zeros(iterations, NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
+    for start in range(0, length, 50):
+        images, semantic = data.batch(range(start, min(start + 50, length)))
+        for t, scores in enumerate(model(images.to(device), iterations)):
+            totals[t] += confusion_matrix(scores.argmax(1).cpu(), semantic, NUM_CLASSES)
+    summaries = [summarise(c) for c in totals]
+    return {"miou_by_iteration": [s["miou"] for s in summaries],
+            "pixel_accuracy_by_iteration": [s["pixel_accuracy"] for s in summaries]}
+
+
+def zoo_metrics(name: str, model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000,
+                device: str | torch.device = "cpu") -> dict:
+    """What ``python -m utils.evaluate NAME`` reports for zoo model ``name`` (and the manifest records).
+
+    Every semantic model: ``miou``, ``pixel_accuracy``, ``iou_per_class``; a
+    recurrent one adds its per-iteration scores.
+    """
+    if name in INSTANCE_METHODS:
+        return instance_report(name, model, split, seed, length)
+    spec = ZOO[name]
+    metrics = evaluate_model(model, split, seed, length, spec.image_size, device)
+    if spec.task == "recurrent":
+        metrics.update(refinement_metrics(model, split, seed, length, spec.image_size, device))
+    return metrics
+
+
+#: What ``python -m utils.evaluate NAME`` runs for each instance method (chapter 7): SDS also reports its ablation.
+INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
+    "connected_components": ("connected_components",), "sds": ("sds", "sds_box", "sds_region"),
+    "last_layer": ("last_layer",), "hypercolumn": ("hypercolumn",), "maskrcnn": ("maskrcnn",),
+}
+
+
+def instance_report(name: str, model: nn.Module | None, split: str, seed: int, length: int) -> dict:
+    """``ap50``, ``ap75``, ``ap`` of instance method ``name`` (and ``ap50_box`` / ``ap50_region`` for ``sds``).
+
+    ``model`` replaces the shipped one (``None`` for connected components, which
+    only read the shipped FCN-8s); scenes are 128x128, like FCN-8s's.
+    """
+    from .instances import instance_metrics  # the instance methods load the zoo: imported only when needed
+
+    methods = INSTANCE_METHODS[name]
+    models = {name: model.cpu()} if model is not None and name in ZOO else None  # the pipelines run on the CPU
+    results = instance_metrics(methods, split, seed, length, FCN_IMAGE_SIZE, models)
+    report = {key: round(value, 6) for key, value in results[methods[0]].items()}
+    for method in methods[1:]:
+        report[f"ap50_{method.removeprefix('sds_')}"] = round(results[method]["ap50"], 6)
+    return report
+
+
+#: Scenes evaluated when ``--length`` is not given: instance methods (chapter 7) are slower per scene.
+DEFAULT_LENGTH, INSTANCE_LENGTH = 1000, 200
+
+
+def print_table(results: dict, split: str, seed: int) -> None:
+    """The human-readable form of ``results``: semantic models by class IoU, instance methods by mask AP."""
+    semantic = {n: r for n, r in results.items() if "miou" in r}
+    instance = {n: r for n, r in results.items() if "ap50" in r}
+    if semantic:
+        header = f"{'model':<22}{'mIoU':>8}{'pix acc':>9}  " + " ".join(f"{c[:6]:>6}" for c in CLASS_NAMES)
+        print(f"{split} split, seed {seed}\n{header}")
+        for name, r in semantic.items():
+            per_class = " ".join("   n/a" if v is None else f"{v:6.3f}" for v in r["iou_per_class"])
+            print(f"{name:<22}{r['miou']:8.4f}{r['pixel_accuracy']:9.4f}  {per_class}")
+    if instance:
+        print(f"{split} split, seed {seed}, mask AP\n{'method':<22}{'AP50':>8}{'AP75':>8}{'AP':>8}")
+        for name, r in instance.items():
+            print(f"{name:<22}{r['ap50']:8.4f}{r['ap75']:8.4f}{r['ap']:8.4f}")
+
+
 def main(argv: list[str] | None = None) -> None:
+    names = [*ZOO, *(m for m in INSTANCE_METHODS if m not in ZOO)]
     parser = argparse.ArgumentParser(prog="python -m utils.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="+", help="shipped models to evaluate")
+    parser.add_argument("names", nargs="+", metavar="NAME", help=f"shipped models or methods, from: {', '.join(names)}")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--length", type=int, default=1000)
+    parser.add_argument("--length", type=int, default=None,
+                        help=f"scenes to evaluate (default {DEFAULT_LENGTH}; {INSTANCE_LENGTH} for instance methods)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--weights-dir", type=Path, default=checkpoints.WEIGHTS_DIR,
+                        help="read the models from here (e.g. an experiment's folder; default: the shipped weights)")
     args = parser.parse_args(argv)
-    results = {}
-    for name in args.names:
+    unknown = [n for n in args.names if n not in names]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from: {', '.join(names)}")
+    if args.length is not None and args.length < 1:
+        parser.error(f"--length must be a positive number of scenes, got {args.length}")
+    models = {}
+    for name in args.names:  # load (and verify) every model before spending time on any evaluation
         try:
-            model = checkpoints.load(name)
-        except (ValueError, checkpoints.CheckpointError) as err:
+            models[name] = checkpoints.load(name, weights_dir=args.weights_dir) if name in ZOO else None
+        except checkpoints.CheckpointError as err:
             parser.exit(2, f"error: {err}\n")
-        results[name] = evaluate_model(model, args.split, args.seed, args.length, ZOO[name].image_size)
+    results = {}
+    for name, model in models.items():
+        length = args.length or (INSTANCE_LENGTH if name in INSTANCE_METHODS else DEFAULT_LENGTH)
+        results[name] = zoo_metrics(name, model, args.split, args.seed, length)
     if args.json:
         print(json.dumps(results))
-        return
-    header = f"{'model':<22}{'mIoU':>8}{'pix acc':>9}  " + " ".join(f"{c[:6]:>6}" for c in CLASS_NAMES)
-    print(f"{args.split} split, seed {args.seed}, {args.length} scenes\n{header}")
-    for name, r in results.items():
-        per_class = " ".join("   n/a" if v is None else f"{v:6.3f}" for v in r["iou_per_class"])
-        print(f"{name:<22}{r['miou']:8.4f}{r['pixel_accuracy']:9.4f}  {per_class}")
+    else:
+        print_table(results, args.split, args.seed)
 
 
 if __name__ == "__main__":

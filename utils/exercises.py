@@ -6,9 +6,11 @@ what is off. Grouped by chapter; every checker names its exercise.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
+from .metrics import interpolated_ap, match_detections
 from .patches import receptive_fields
 from .tasks import mean_scores
 
@@ -73,6 +75,85 @@ def check_receptive_field(answer: int, layers: list[tuple[str, int, int]]) -> st
                    else "add (kernel - 1) x jump per layer, and multiply the jump by each stride")
 
 
+# Chapter 3 -------------------------------------------------------------------
+
+def check_pyramid_fields(answers: list) -> str:
+    """Exercise 3.1: the shared CNN's receptive field at scales 1, 1/2 and 1/4, in pixels of the original image."""
+    from .multiscale import receptive_field_per_level
+
+    fields = receptive_field_per_level(3)
+    if len(answers) != 3 or not all(isinstance(a, int) for a in answers):
+        return verdict(False, "give three whole numbers of pixels, one per level")
+    wrong = [f"scale 1/{2**k}" for k, (a, f) in enumerate(zip(answers, fields)) if a != f]
+    return verdict(not wrong, "blur and halving come first, then the CNN's layers with every jump doubled per level"
+                   if not wrong else f"look again at {', '.join(wrong)}: list the layers from the original image")
+
+
+def check_coarsest_level(answer: str, scenes: int = 100) -> str:
+    """Exercise 3.2: the object class whose IoU falls most when the 1/4 level is switched off (measured)."""
+    from .data import CLASS_NAMES
+    from .multiscale import iou_without_levels
+
+    if answer not in CLASS_NAMES[1:]:
+        return verdict(False, f"answer with one of {CLASS_NAMES[1:]}")
+    drops = iou_without_levels((True, True, False), scenes)
+    worst = max(drops, key=drops.get)
+    measured = ", ".join(f"{name} -{drop:.3f}" for name, drop in drops.items())
+    return verdict(answer == worst, measured if answer == worst else "switch the level off in the widget and compare")
+
+
+# Chapter 4 -------------------------------------------------------------------
+
+def check_refinement_field(answer, passes: int = 3) -> str:
+    """Exercise 4.1: how many pixels the labels can depend on after ``passes`` passes."""
+    from .refinement import pass_fields, receptive_field_by_iteration
+
+    field = receptive_field_by_iteration(passes)[-1]
+    if not isinstance(answer, int):
+        return verdict(False, "give a whole number of pixels")
+    first, added = pass_fields()
+    return verdict(answer == field, f"{first} + {passes - 1} x {added}" if answer == field
+                   else "start from the first pass's window and add what each later pass adds")
+
+
+# Chapter 5 -------------------------------------------------------------------
+
+def check_bilinear_kernel(triangle) -> str:
+    """Exercise 5.2: the 8 values of the 1-D triangle whose outer product is the x4 bilinear kernel."""
+    from .models.upsampling import bilinear_kernel
+
+    if not isinstance(triangle, torch.Tensor) or triangle.shape != (8,):
+        return verdict(False, "give the 8 values of the triangle as a tensor, torch.tensor([...])")
+    return compare("bilinear kernel", triangle[:, None] * triangle[None, :], bilinear_kernel(8))
+
+
+def check_fcn8s_output_size(answer) -> str:
+    """Exercise 5.3: the output side of FCN-8s's last layer on a 16x16 map."""
+    size = conv_transpose_output_size(16, 16, 8, 4)
+    if not isinstance(answer, int):
+        return verdict(False, "give the output side as a whole number")
+    return verdict(answer == size, "(i - 1) s - 2p + k" if answer == size else "apply (i - 1) s - 2p + k to i = 16")
+
+
+def check_fcn4s(model_class) -> str:
+    """Exercise 5.4: an FCN-4s that adds a ``pool2`` skip to FCN-8s and upsamples x4 at the end."""
+    from .data import NUM_CLASSES
+
+    try:
+        net = model_class(NUM_CLASSES).eval()
+        with torch.no_grad():
+            stages = net.stages(torch.rand(1, 3, 64, 64))
+    except Exception as err:  # the reader's class may fail in any way: say how, do not crash the notebook
+        return verdict(False, f"building it or running a 64x64 image failed: {type(err).__name__}: {err}")
+    if "fuse_pool2" not in stages:
+        return verdict(False, "stages() should return a 'fuse_pool2' map: upsampled fuse_pool3 + score_pool2")
+    if stages["fuse_pool2"].shape[-1] != 16:
+        return verdict(False, f"fuse_pool2 should be 16x16 (stride 4) on a 64x64 image, got {tuple(stages['fuse_pool2'].shape)}")
+    if stages["out"].shape != (1, NUM_CLASSES, 64, 64):
+        return verdict(False, f"the output should be (1, {NUM_CLASSES}, 64, 64), got {tuple(stages['out'].shape)}")
+    return verdict(True, "scores at stride 4 from pool2, fused and upsampled x4 to the input size")
+
+
 # Chapter 6 -------------------------------------------------------------------
 
 def check_doubling(k: int, s: int, p: int, output_padding: int = 0) -> str:
@@ -105,6 +186,28 @@ def check_output_padding(answers: dict[int, int], k: int = 3, s: int = 2, p: int
 
 def check_checkerboard(predictions: dict[tuple[int, int], bool]) -> str:
     """Exercise 6.3: predict, for each (kernel, stride), whether a transposed convolution checkerboards."""
+    if not all(isinstance(guess, bool) for guess in predictions.values()):
+        return verdict(False, "replace every ... with True (uneven overlap) or False (even)")
     wrong = [ks for ks, guess in predictions.items() if guess != (overlap_ratio(*ks, ndim=2) > 1)]
     return verdict(not wrong, "uneven overlap exactly when the stride does not divide the kernel" if not wrong
                    else f"look again at (kernel, stride) = {wrong}")
+
+
+# Chapter 7 -------------------------------------------------------------------
+
+#: Exercise 7.1's case: mask IoUs (detections by falling score x objects), all of one class.
+AP_EXERCISE_IOUS = np.array([[0.8, 0.1], [0.6, 0.0], [0.0, 0.55]])
+
+
+def check_ap_by_hand(true_positives: list, ap, threshold: float = 0.5) -> str:
+    """Exercise 7.1: which of three detections are true positives, and the AP they give."""
+    flags = match_detections(AP_EXERCISE_IOUS, threshold) >= 0
+    if len(true_positives) != len(flags) or not all(isinstance(t, bool) for t in true_positives):
+        return verdict(False, "give True or False for each of the three detections")
+    if list(flags) != list(true_positives):
+        return verdict(False, "match in score order: each detection takes the best object not yet taken")
+    expected = interpolated_ap(flags, AP_EXERCISE_IOUS.shape[1])
+    if not isinstance(ap, (int, float)):
+        return verdict(False, "the matches are right; now give the AP as a number")
+    return verdict(abs(ap - expected) < 0.005, "matches and AP both right" if abs(ap - expected) < 0.005
+                   else "the matches are right; average the interpolated precision over the 101 recall points")

@@ -92,6 +92,33 @@ def boundary_band(target: torch.Tensor, width: int) -> torch.Tensor:
     return band.bool().reshape(target.shape)
 
 
+def object_recall(pred: torch.Tensor, masks: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction of each object's pixels that ``pred`` (H,W) gives its class: float64 (N,).
+
+    ``masks`` bool (N,H,W) and ``labels`` (N,) are one scene's instance targets.
+    Where a per-class IoU pools every object of a class, this scores objects one
+    by one, so results can be broken down by object size.
+    """
+    if masks.shape[1:] != pred.shape:
+        raise ValueError(f"masks must be (N,H,W) over pred's {tuple(pred.shape)}, got {tuple(masks.shape)}")
+    hits = (pred[None] == labels[:, None, None]) & masks
+    return hits.flatten(1).sum(1).double() / masks.flatten(1).sum(1).clamp(min=1)
+
+
+def mean_by_bin(values: torch.Tensor, keys: torch.Tensor, edges: Sequence[float]) -> list[float]:
+    """Mean of ``values`` (N,) within each bin of ``keys`` (N,) cut at ``edges`` (NaN for an empty bin).
+
+    ``edges`` e0 < e1 < ... give the bins [e0, e1), [e1, e2), ...
+    """
+    if list(edges) != sorted(edges) or len(edges) < 2:
+        raise ValueError(f"edges must be at least two increasing values, got {edges}")
+    means = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (keys >= low) & (keys < high)
+        means.append(values[inside].double().mean().item() if inside.any() else float("nan"))
+    return means
+
+
 def mask_iou(masks_a: torch.Tensor, masks_b: torch.Tensor) -> torch.Tensor:
     """Pairwise IoU of boolean masks: (N,H,W) x (M,H,W) -> float64 (N,M); two empty masks give 0."""
     if masks_a.shape[1:] != masks_b.shape[1:]:
@@ -121,8 +148,8 @@ def match_detections(ious: np.ndarray, threshold: float) -> np.ndarray:
     return matched
 
 
-def _precision_at_recall(is_tp: np.ndarray, num_gt: int) -> float:
-    """COCO's 101-point interpolated AP from score-sorted true-positive flags."""
+def interpolated_ap(is_tp: np.ndarray, num_gt: int) -> float:
+    """COCO's 101-point interpolated AP from score-sorted true-positive flags (D,) and the number of objects."""
     if is_tp.size == 0:
         return 0.0
     tp, fp = np.cumsum(is_tp), np.cumsum(~is_tp)
@@ -149,7 +176,7 @@ def _class_ap(predictions: Sequence[dict], targets: Sequence[dict], cls: int, th
     if num_gt == 0:
         return [float("nan")] * len(thresholds)
     order = np.argsort(-np.concatenate(scores), kind="mergesort")
-    return [_precision_at_recall(np.concatenate(flag)[order], num_gt) for flag in flags]
+    return [interpolated_ap(np.concatenate(flag)[order], num_gt) for flag in flags]
 
 
 def mask_average_precision(

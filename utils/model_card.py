@@ -13,28 +13,52 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def cumulative_steps(name: str, manifest: dict[str, dict]) -> int:
+    """``name``'s own steps plus those of every model it started from (FCN-8s: 32s + 16s + its own)."""
+    entry = manifest[name]
+    return entry["steps"] + (cumulative_steps(entry["init_from"], manifest) if entry["init_from"] else 0)
+
+
 def describe_models() -> str:
     """One row per shipped model: what it is, how, where and how long it was trained."""
+    manifest = read_manifest()
     rows = []
-    for name, e in read_manifest().items():
+    for name, e in manifest.items():
         size_kb = (WEIGHTS_DIR / e["file"]).stat().st_size / 1024
+        start = e["init_from"] or "scratch"
+        if "trunk" in e:
+            start += f"; reads frozen {e['trunk']['name']}"
         rows.append([
             f"<code>{name}</code>", html.escape(e["description"]), f"{e['parameters']:,}", f"{size_kb:,.0f} KB",
             html.escape(e["device"]), f"{e['steps']} x {e['batch_size']} @ {e['image_size']}px, lr {e['lr']}",
-            html.escape(e["init_from"] or "scratch"), f"{e['train_seconds']:.0f}", str(e["seed"]),
+            f"{cumulative_steps(name, manifest):,}", html.escape(start), f"{e['train_seconds']:.0f}", str(e["seed"]),
             f"{e['torch']}, {e['trained_on']}", f"<code>{e['sha256'][:12]}</code>",
         ])
-    header = ["model", "what it is", "parameters", "file", "device", "steps x batch", "started from", "seconds",
-              "seed", "torch, date", "sha256"]
+    header = ["model", "what it is", "trained parameters", "file", "device", "steps x batch", "cumulative steps",
+              "started from", "seconds", "seed", "torch, date", "sha256"]
     return _table(header, rows)
 
 
 def metrics_table() -> str:
-    """One row per shipped model: its recorded test metrics."""
+    """One row per shipped semantic model: its recorded test metrics."""
     rows = []
     for name, e in read_manifest().items():
         m = e["metrics"]
+        if "miou" not in m:
+            continue
         per_class = " / ".join("n/a" if v is None else f"{v:.3f}" for v in m["iou_per_class"])
         rows.append([f"<code>{name}</code>", f"{m['split']}, seed {m['seed']}, {m['length']} scenes",
                      f"{m['miou']:.4f}", f"{m['pixel_accuracy']:.4f}", per_class])
     return _table(["model", "evaluated on", "mIoU", "pixel accuracy", "IoU per class"], rows)
+
+
+def instance_table() -> str:
+    """One row per shipped instance model: its recorded mask AP (the pipeline it ends, on 128x128 test scenes)."""
+    rows = []
+    for name, e in read_manifest().items():
+        m = e["metrics"]
+        if "ap50" not in m:
+            continue
+        rows.append([f"<code>{name}</code>", f"{m['split']}, seed {m['seed']}, {m['length']} scenes",
+                     f"{m['ap50']:.4f}", f"{m['ap75']:.4f}", f"{m['ap']:.4f}"])
+    return _table(["model", "evaluated on", "mask AP50", "mask AP75", "mask AP (0.5:0.95)"], rows)

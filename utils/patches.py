@@ -7,6 +7,7 @@ versions here (and ``PatchNet.dense``) are the ones the tests hold them to.
 
 from __future__ import annotations
 
+import copy
 import statistics
 import time
 from typing import Callable
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
+from torchvision.models import alexnet
 
 from . import checkpoints, viz
 from .data import CLASS_NAMES, Shapes
@@ -61,15 +63,64 @@ def receptive_fields(layers: list[tuple[str, int, int]]) -> list[tuple[str, int,
     return rows
 
 
+def spatial_layers(module: nn.Module) -> list[tuple[str, int, int]]:
+    """(name, kernel, stride) of every convolution and max pool inside ``module``, in order."""
+    layers = []
+    for name, layer in module.named_modules():
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
+            kernel = layer.kernel_size if isinstance(layer.kernel_size, int) else layer.kernel_size[0]
+            stride = layer.stride if isinstance(layer.stride, int) else layer.stride[0]
+            layers.append((f"{name} ({type(layer).__name__})", kernel, stride))
+    return layers
+
+
 def patchnet_layers(net: PatchNet) -> list[tuple[str, int, int]]:
     """(name, kernel, stride) of every spatial layer of ``net``, with fc1/fc2 as the convolutions they become."""
-    layers = []
-    for index, module in enumerate(net.features):
-        if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
-            layers.append((f"features.{index} ({type(module).__name__})", kernel, stride))
-    return layers + [("fc1 as conv", FC_INPUT, 1), ("fc2 as conv", 1, 1)]
+    return [(f"features.{name}", k, s) for name, k, s in spatial_layers(net.features)] + [
+        ("fc1 as conv", FC_INPUT, 1), ("fc2 as conv", 1, 1)]
+
+
+def multiply_adds(net: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Multiply-adds of every convolution and linear layer of ``net`` on one input of ``input_shape`` (C, H, W).
+
+    Counted from the layers' output shapes on PyTorch's ``meta`` device, so no
+    arithmetic is actually done (an AlexNet on 500x500 costs nothing to count).
+    """
+    total = 0
+
+    def count(layer: nn.Module, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(layer, nn.Conv2d):
+            k = layer.kernel_size[0] * layer.kernel_size[1] * layer.in_channels // layer.groups
+            total += output.numel() * k
+        elif isinstance(layer, nn.Linear):
+            total += output.numel() * layer.in_features
+
+    meta = copy.deepcopy(net).to("meta")
+    hooks = [m.register_forward_hook(count) for m in meta.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        meta(torch.empty(1, *input_shape, device="meta"))
+    for hook in hooks:
+        hook.remove()
+    return total
+
+
+def convolutionalised_alexnet() -> nn.Sequential:
+    """AlexNet (torchvision's layout, no weights) with fc6, fc7, fc8 as 6x6, 1x1, 1x1 convolutions: Long et al.'s example."""
+    return nn.Sequential(alexnet(weights=None).features, nn.Conv2d(256, 4096, 6), nn.ReLU(), nn.Conv2d(4096, 4096, 1),
+                         nn.ReLU(), nn.Conv2d(4096, 1000, 1))
+
+
+def ideal_speedup(dense: nn.Module, patch_shape: tuple[int, int, int], image_shape: tuple[int, int, int]) -> float:
+    """Multiply-adds of classifying every patch the dense pass covers, over those of the one dense pass.
+
+    ``dense`` is the convolutionalised classifier; on a ``patch_shape`` input it
+    gives one output, on ``image_shape`` a grid of them. What the sliding window
+    would cost is one patch's work times the grid's size.
+    """
+    with torch.no_grad():
+        grid = copy.deepcopy(dense).to("meta")(torch.empty(1, *image_shape, device="meta")).shape[-2:]
+    return multiply_adds(dense, patch_shape) * grid[0] * grid[1] / multiply_adds(dense, image_shape)
 
 
 def median_seconds(work: Callable[[], object], repeats: int = 5) -> float:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from skimage.color import label2rgb
 
 from .data import CLASS_NAMES, PALETTE
 
@@ -57,6 +58,14 @@ def overlay_instances(image, masks, alpha: float = 0.6) -> np.ndarray:
     for mask, colour in zip(_numpy(masks).astype(bool), instance_colors(len(masks))):
         rgb[mask] = (1 - alpha) * rgb[mask] + alpha * colour
     return rgb
+
+
+def region_means(image, regions) -> np.ndarray:
+    """``image`` (3,H,W) as (H,W,3) RGB with every region of the integer map ``regions`` (H,W) painted its mean colour.
+
+    Shows a segmentation (superpixels) the way the clean-ups see it: each region one unit.
+    """
+    return label2rgb(_numpy(regions), image_to_rgb(image), kind="avg", bg_label=-1)
 
 
 def draw_boxes(ax: plt.Axes, boxes, labels=None, colours=None) -> None:

@@ -1,9 +1,11 @@
 """The thin interactive layer: controls that redraw a pure ``draw(**params) -> Figure`` function.
 
-Every chapter's widget is ``interactive_figure(draw_something, name=control, ...)``;
-the chapter also calls ``draw_something`` once with the defaults so the static
-book shows the same figure. A ``ValueError`` from ``draw`` (an impossible
-setting) is shown as its message, never as a traceback.
+Every chapter's widget is ``interactive_figure(draw_something, name=control, ...)``
+in a cell whose output the book removes, followed by
+``twin(draw_something, controls, **grid)`` (``utils.twin``): in the book, a
+kernel-free twin that opens on the same default figure; in a live notebook,
+nothing. A ``ValueError`` from ``draw`` (an impossible setting) is shown as
+its message, never as a traceback.
 """
 
 from __future__ import annotations

@@ -15,6 +15,12 @@ from torch import nn
 from ..data import NUM_CLASSES
 from .backbone import Backbone
 from .fcn import FCN, FCN8s, FCN16s, FCN32s
+from .multiscale import MultiscaleCNN, SharedCNN
+from .mask_heads import HYPERCOLUMN, LAST_LAYER, MaskHead
+from .maskrcnn import course_maskrcnn
+from .recurrent import RecurrentCNN
+from .sds import SDS
+from .trunk import TRUNK_SOURCE, FrozenTrunk
 from .patchnet import PatchNet
 from .upsampling import Upsample, bilinear_kernel
 
@@ -24,9 +30,15 @@ class ModelSpec:
     """How to build and train one demo model.
 
     ``task`` picks the training loss: ``"dense"`` (cross-entropy on every
-    pixel of the output) or ``"patch"`` (the centre pixel of each patch, trained
-    through the dense form). ``init_from`` names the model whose trained weights
-    start this one (the FCN paper's stage-wise training).
+    pixel of the output), ``"patch"`` (the centre pixel of each patch, trained
+    through the dense form), ``"recurrent"`` (every unrolled pass), or one of
+    the instance tasks ``"sds"``, ``"mask_head"``, ``"maskrcnn"`` (see
+    ``utils.instance_training``). ``init_from`` names the model whose trained
+    weights start this one (the FCN paper's stage-wise training). ``trunk``
+    names the shipped model whose weights the model reads, frozen, as its
+    ``trunk`` submodule: those weights are not saved again with the model, and
+    the manifest records which ones it was trained on; ``build`` then takes
+    the ``FrozenTrunk`` (``utils.checkpoints.build`` passes the shipped one).
     """
 
     name: str
@@ -39,11 +51,13 @@ class ModelSpec:
     batch_size: int = 32
     lr: float = 3e-3
     init_from: str | None = None
+    trunk: str | None = None
 
 
 #: The FCN family works on 128x128 scenes: at 64x64 a stride-32 network would see a 2x2 score map
 #: (chapter 5 measures what each output stride can represent at each size).
 FCN_IMAGE_SIZE = 128
+_INSTANCE_CHAPTER = "07_instance_segmentation"
 _FCN = {"chapter": "05_upsampling_skip_connections", "image_size": FCN_IMAGE_SIZE, "batch_size": 16}
 
 ZOO: dict[str, ModelSpec] = {
@@ -55,6 +69,9 @@ ZOO: dict[str, ModelSpec] = {
         ),
         ModelSpec("fcn32s", lambda: FCN32s(NUM_CLASSES), "FCN-32s: stride-32 scores, one learned x32 upsampling",
                   steps=1500, **_FCN),
+        ModelSpec("fcn32s_long", lambda: FCN32s(NUM_CLASSES),
+                  "FCN-32s trained as long as FCN-8s in all (1500 + 1000 + 2000 steps): the skips' control",
+                  steps=4500, **_FCN),
         ModelSpec("fcn16s", lambda: FCN16s(NUM_CLASSES), "FCN-16s: adds the pool4 skip, started from fcn32s",
                   steps=1000, init_from="fcn32s", **_FCN),
         ModelSpec("fcn8s", lambda: FCN8s(NUM_CLASSES), "FCN-8s: adds the pool3 skip, started from fcn16s",
@@ -64,7 +81,33 @@ ZOO: dict[str, ModelSpec] = {
             "FCN-8s whose upsampling stays the fixed bilinear kernel, started from fcn16s",
             steps=2000, lr=2e-3, init_from="fcn16s", **_FCN,
         ),
+        ModelSpec("singlescale", lambda: MultiscaleCNN(NUM_CLASSES, levels=1),
+                  "small CNN (14-pixel receptive field) at full resolution, per-pixel classifier",
+                  "03_multiscale", steps=2000, batch_size=16),
+        ModelSpec("multiscale", lambda: MultiscaleCNN(NUM_CLASSES, levels=3),
+                  "the same CNN, one set of weights, on a 3-level Gaussian pyramid, per-pixel classifier",
+                  "03_multiscale", steps=2000, batch_size=16),
+        ModelSpec("recurrent", lambda: RecurrentCNN(NUM_CLASSES, instances=3),
+                  "the single-scale CNN on the halved image and its own previous labels, 3 passes, a loss on each",
+                  "04_iterative_refinement", steps=3000, batch_size=16, task="recurrent"),
+        ModelSpec("sds", lambda trunk=None: SDS(trunk),
+                  "SDS: box, region and both classifiers over proposals' fc7 features of the frozen fcn8s",
+                  _INSTANCE_CHAPTER, steps=200, task="sds", image_size=FCN_IMAGE_SIZE, batch_size=8, lr=1e-3,
+                  trunk=TRUNK_SOURCE),
+        ModelSpec("last_layer", lambda trunk=None: MaskHead(LAST_LAYER, trunk),
+                  "mask head on fc7 alone, in each box, of the frozen fcn8s",
+                  _INSTANCE_CHAPTER, steps=1000, task="mask_head", image_size=FCN_IMAGE_SIZE, batch_size=8,
+                  lr=2e-3, trunk=TRUNK_SOURCE),
+        ModelSpec("hypercolumn", lambda trunk=None: MaskHead(HYPERCOLUMN, trunk),
+                  "mask head on the hypercolumn pool2+pool3+pool4+fc7, in each box, of the frozen fcn8s",
+                  _INSTANCE_CHAPTER, steps=1000, task="mask_head", image_size=FCN_IMAGE_SIZE, batch_size=8,
+                  lr=2e-3, trunk=TRUNK_SOURCE),
+        ModelSpec("maskrcnn", lambda trunk=None: course_maskrcnn(trunk),
+                  "torchvision Mask R-CNN on the frozen fcn8s's fused pool3-5 features",
+                  _INSTANCE_CHAPTER, steps=1000, task="maskrcnn", image_size=FCN_IMAGE_SIZE, batch_size=8,
+                  lr=1e-3, trunk=TRUNK_SOURCE),
     )
 }
 
-__all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "PatchNet", "Upsample", "bilinear_kernel"]
+__all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "MultiscaleCNN", "RecurrentCNN", "SharedCNN", "SDS", "MaskHead", "FrozenTrunk",
+           "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel"]

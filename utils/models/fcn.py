@@ -36,8 +36,12 @@ class ClassifierHead(nn.Module):
 def score_layer(in_channels: int, num_classes: int) -> nn.Conv2d:
     """1x1 class-score layer for a skip branch, zero-initialised as in the paper.
 
-    Zero weights make a freshly added skip contribute nothing, so FCN-16s starts
-    exactly where FCN-32s stopped (and 8s from 16s) before it learns to use it.
+    Zero weights make a freshly added skip contribute nothing: FCN-16s's
+    ``fuse_pool4`` starts as FCN-32s's ``score_fr`` upsampled x2 (and 8s's
+    ``fuse_pool3`` as 16s's ``fuse_pool4`` upsampled). Its output does not start
+    exactly where FCN-32s stopped, though: the last upsampling layer is new
+    (``upscore16`` in place of ``upscore32``, whose weights are not carried
+    over), initialised bilinear.
     """
     layer = nn.Conv2d(in_channels, num_classes, 1)
     nn.init.zeros_(layer.weight)

@@ -1,0 +1,49 @@
+"""The noise scales: per-scene confusions and bootstrap intervals."""
+
+import pytest
+import torch
+
+from utils.bootstrap import bootstrap_interval, miou_of, noise_verdict, pixel_accuracy_of, scene_confusions
+from utils.metrics import confusion_matrix, mean_iou
+
+
+def scenes(seed, noise):
+    g = torch.Generator().manual_seed(seed)
+    truth = torch.randint(3, (40, 8, 8), generator=g)
+    pred = torch.where(torch.rand(40, 8, 8, generator=g) < noise, torch.randint(3, (40, 8, 8), generator=g), truth)
+    return pred, truth
+
+
+def test_scene_confusions_sum_to_the_data_set():
+    pred, truth = scenes(0, 0.3)
+    per_scene = scene_confusions(pred, truth, 3)
+    assert per_scene.shape == (40, 3, 3)
+    assert torch.equal(per_scene.sum(0), confusion_matrix(pred, truth, 3))
+    assert miou_of(per_scene) == pytest.approx(mean_iou(pred, truth, 3))
+    assert pixel_accuracy_of(per_scene) == pytest.approx((pred == truth).double().mean().item())
+
+
+def test_interval_brackets_the_value_and_is_reproducible():
+    per_scene = scene_confusions(*scenes(0, 0.3), 3)
+    value, low, high = bootstrap_interval(per_scene)
+    assert low < value < high and high - low < 0.2
+    assert bootstrap_interval(per_scene) == (value, low, high)
+
+
+def test_paired_difference_sees_a_real_gap_and_no_gap():
+    good, bad = scene_confusions(*scenes(0, 0.1), 3), scene_confusions(*scenes(0, 0.5), 3)
+    diff, low, high = bootstrap_interval(good, bad)
+    assert diff == pytest.approx(miou_of(good) - miou_of(bad)) and low > 0
+    same, low, high = bootstrap_interval(good, good)
+    assert same == 0 and low == high == 0
+    assert noise_verdict(-0.01, 0.02).startswith("inside") and noise_verdict(0.01, 0.02).startswith("outside")
+
+
+def test_refusals():
+    per_scene = scene_confusions(*scenes(0, 0.3), 3)
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_interval(per_scene, level=1.5)
+    with pytest.raises(ValueError, match="baseline"):
+        bootstrap_interval(per_scene, per_scene[:5])
+    with pytest.raises(ValueError, match="predictions"):
+        scene_confusions(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5), 3)

@@ -1,0 +1,106 @@
+"""Chapter 7's pieces: proposals, SDS crops, mask heads, the frozen trunk, mask NMS, training targets."""
+
+import pytest
+import torch
+
+from utils.data import NUM_CLASSES, Shapes
+from utils.instance_training import jitter, proposal_labels, sample_proposals
+from utils.instances import as_prediction, mask_nms
+from utils.models import FCN8s, FrozenTrunk, MaskHead, SDS
+from utils.models.mask_heads import HYPERCOLUMN, LAST_LAYER, MASK_SIZE
+from utils.models.sds import CROP_SIZE, crops
+from utils.proposals import best_overlap, boxes_of, proposals
+
+
+@pytest.fixture(scope="module")
+def trunk():
+    torch.manual_seed(0)
+    return FrozenTrunk(FCN8s(NUM_CLASSES))
+
+
+def two_squares() -> torch.Tensor:
+    image = torch.full((3, 64, 64), 0.2)
+    image[:, 8:24, 8:24] = torch.tensor([0.9, 0.1, 0.1])[:, None, None]
+    image[:, 36:60, 30:54] = torch.tensor([0.1, 0.2, 0.9])[:, None, None]
+    return image
+
+
+def test_proposals_find_flat_objects_and_refuse_bad_images():
+    image = two_squares()
+    masks = proposals(image)
+    truth = torch.zeros(2, 64, 64, dtype=torch.bool)
+    truth[0, 8:24, 8:24] = True
+    truth[1, 36:60, 30:54] = True
+    assert best_overlap(masks, truth).min() == 1.0
+    assert len(torch.unique(masks, dim=0)) == len(masks)
+    assert masks.flatten(1).sum(1).min() >= 16
+    with pytest.raises(ValueError, match="image"):
+        proposals(image[0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        proposals(image * 3)
+    with pytest.raises(ValueError, match="scales"):
+        proposals(image, scales=())
+
+
+def test_boxes_of_matches_the_data_sets_boxes():
+    target = Shapes("test", 1, image_size=128)[0][1]
+    torch.testing.assert_close(boxes_of(target["masks"]), target["boxes"])
+
+
+def test_mask_nms_keeps_the_best_of_overlapping_masks():
+    masks = torch.zeros(3, 8, 8, dtype=torch.bool)
+    masks[0, :4, :4] = masks[1, :4, :5] = masks[2, 4:, 4:] = True
+    keep = mask_nms(masks, torch.tensor([0.5, 0.9, 0.1]))
+    assert keep.tolist() == [1, 2]
+    with pytest.raises(ValueError, match="threshold"):
+        mask_nms(masks, torch.ones(3), 1.5)
+    prediction = as_prediction(masks, torch.tensor([1, 1, 2]), torch.tensor([0.5, 0.9, 0.1]))
+    assert prediction["labels"].tolist() == [1, 2] and prediction["boxes"].shape == (2, 4)
+
+
+def test_region_crops_are_box_crops_with_the_background_zeroed():
+    image = torch.rand(3, 64, 64)
+    masks = torch.zeros(1, 64, 64, dtype=torch.bool)
+    masks[0, 10:40, 10:25] = True
+    box_crop, region_crop = crops(image, masks, boxes_of(masks))
+    assert box_crop.shape == (1, 3, CROP_SIZE, CROP_SIZE)
+    torch.testing.assert_close(region_crop, box_crop)  # the box holds only the mask
+    masks[0, 10:20, 10:25] = False
+    masks[0, 39, 24] = True
+    box_crop, region_crop = crops(image, masks, torch.tensor([[10.0, 10.0, 25.0, 40.0]]))
+    assert region_crop[..., :CROP_SIZE // 4, :].abs().sum() == 0 < box_crop[..., :CROP_SIZE // 4, :].abs().sum()
+
+
+def test_the_trunk_stays_frozen_inside_a_training_model(trunk):
+    model = SDS(trunk).train()
+    assert not model.trunk.training and model.classifiers.training
+    assert not any(p.requires_grad for p in model.trunk.parameters())
+    features = trunk(torch.rand(2, 3, 64, 64))
+    assert features["fc7"].shape == (2, 256, 2, 2) and features["pool2"].shape == (2, 32, 16, 16)
+
+
+@pytest.mark.parametrize("layers", [LAST_LAYER, HYPERCOLUMN])
+def test_mask_heads_predict_one_map_per_class_in_each_box(trunk, layers):
+    head = MaskHead(layers, trunk)
+    images = torch.rand(2, 3, 64, 64)
+    boxes = [torch.tensor([[4.0, 4.0, 30.0, 40.0]]), torch.tensor([[0.0, 0.0, 64.0, 64.0], [10.0, 5.0, 20.0, 9.0]])]
+    logits = head(trunk(images), boxes, 64)
+    assert logits.shape == (3, NUM_CLASSES - 1, MASK_SIZE, MASK_SIZE)
+    with pytest.raises(ValueError, match="layers"):
+        MaskHead(("conv9",), trunk)
+
+
+def test_training_labels_samples_and_jitter():
+    truth = torch.zeros(1, 8, 8, dtype=torch.bool)
+    truth[0, :4, :4] = True
+    masks = torch.zeros(2, 8, 8, dtype=torch.bool)
+    masks[0, :4, :3] = True  # IoU 0.75 with the object
+    masks[1, 5:, 5:] = True
+    assert proposal_labels(masks, truth, torch.tensor([3])).tolist() == [3, 0]
+    classes = torch.tensor([1] * 30 + [0] * 100)
+    pick = sample_proposals(classes, torch.Generator().manual_seed(0))
+    assert len(pick) == 48 and (classes[pick] > 0).sum() == 16
+    boxes = torch.tensor([[10.0, 10.0, 50.0, 30.0], [0.0, 0.0, 128.0, 128.0]])
+    moved = jitter(boxes, torch.Generator().manual_seed(0), 128)
+    assert (moved >= 0).all() and (moved <= 128).all() and (moved[:, 2:] > moved[:, :2]).all()
+    assert ((moved - boxes).abs()[0] <= 0.1 * torch.tensor([40.0, 20.0, 40.0, 20.0]) + 1e-5).all()

@@ -1,0 +1,107 @@
+"""Noise scales for the course's comparisons: bootstrap intervals over test scenes.
+
+A difference of 0.01 mIoU between two models means something only if
+resampling the test scenes would not swing it by as much. Every chapter that
+compares models scores them scene by scene (one confusion matrix per scene),
+then resamples the scenes with replacement: the spread of the resampled mIoU
+(or of the resampled difference, the same scenes drawn for both models) is
+the noise scale the prose quotes. First used in ``lectures/03_multiscale``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from .metrics import confusion_matrix, iou_from_confusion, mask_average_precision
+
+
+def scene_confusions(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One confusion matrix per scene: (N, H, W) label maps -> int64 (N, num_classes, num_classes)."""
+    if predictions.shape != targets.shape or predictions.dim() != 3:
+        raise ValueError(f"predictions and targets must both be (N, H, W), got {tuple(predictions.shape)} "
+                         f"and {tuple(targets.shape)}")
+    return torch.stack([confusion_matrix(p, t, num_classes) for p, t in zip(predictions, targets)])
+
+
+def miou_of(confusions: torch.Tensor) -> float:
+    """mIoU of the summed (N, C, C) per-scene confusion matrices: the data set's mIoU."""
+    return iou_from_confusion(confusions.sum(0)).nanmean().item()
+
+
+def pixel_accuracy_of(confusions: torch.Tensor) -> float:
+    """Pixel accuracy of the summed (N, C, C) per-scene confusion matrices."""
+    total = confusions.sum(0)
+    return (total.diag().sum() / total.sum()).item()
+
+
+def bootstrap(value: Callable[[torch.Tensor | slice], float], n: int, resamples: int = 1000, level: float = 0.95,
+              seed: int = 0) -> tuple[float, float, float]:
+    """(value, low, high): ``value(slice(None))`` on all ``n`` scenes and its percentile interval at ``level``.
+
+    ``value(rows)`` computes the statistic on the scenes ``rows`` (a slice or an
+    index tensor, repeats allowed); it is called on ``resamples`` draws of ``n``
+    scenes with replacement. Seeded, so the same call gives the same interval.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    if resamples < 1:
+        raise ValueError(f"resamples must be positive, got {resamples}")
+    generator = torch.Generator().manual_seed(seed)
+    draws = torch.tensor([value(torch.randint(n, (n,), generator=generator)) for _ in range(resamples)])
+    tail = (1 - level) / 2
+    low, high = torch.quantile(draws.double(), torch.tensor([tail, 1 - tail], dtype=torch.float64)).tolist()
+    return value(slice(None)), low, high
+
+
+def bootstrap_interval(
+    confusions: torch.Tensor, baseline: torch.Tensor | None = None, statistic: Callable[[torch.Tensor], float] = miou_of,
+    resamples: int = 1000, level: float = 0.95, seed: int = 0,
+) -> tuple[float, float, float]:
+    """(value, low, high): ``statistic`` of ``confusions`` (N, C, C) and its bootstrap interval over scenes.
+
+    With ``baseline`` (N, C, C) on the same N scenes, the value is the
+    difference ``statistic(confusions) - statistic(baseline)`` and both are
+    resampled with the same scenes (a paired bootstrap).
+    """
+    if baseline is not None and baseline.shape != confusions.shape:
+        raise ValueError(f"baseline must score the same scenes: shape {tuple(baseline.shape)} != {tuple(confusions.shape)}")
+
+    def value(rows: torch.Tensor | slice) -> float:
+        own = statistic(confusions[rows])
+        return own if baseline is None else own - statistic(baseline[rows])
+
+    return bootstrap(value, len(confusions), resamples, level, seed)
+
+
+def ap_interval(predictions: Sequence[dict], targets: Sequence[dict], baseline: Sequence[dict] | None = None,
+                threshold: float = 0.5, resamples: int = 200, level: float = 0.95,
+                seed: int = 0) -> tuple[float, float, float]:
+    """Mask AP at IoU ``threshold`` over scenes, or its difference from ``baseline``'s, with a bootstrap interval.
+
+    ``predictions``, ``baseline`` and ``targets`` are per-scene lists (torchvision
+    conventions, as ``metrics.mask_average_precision`` takes them).
+    """
+    if len(predictions) != len(targets) or (baseline is not None and len(baseline) != len(targets)):
+        raise ValueError("predictions, baseline and targets must list the same scenes")
+
+    def ap(chosen: Sequence[dict], rows: list[int]) -> float:
+        return mask_average_precision([chosen[i] for i in rows], [targets[i] for i in rows], (threshold,))["ap"]
+
+    def value(rows: torch.Tensor | slice) -> float:
+        rows = list(range(len(targets)))[rows] if isinstance(rows, slice) else rows.tolist()
+        return ap(predictions, rows) - (0.0 if baseline is None else ap(baseline, rows))
+
+    return bootstrap(value, len(targets), resamples, level, seed)
+
+
+def inside_noise(low: float, high: float) -> bool:
+    """Whether a difference's interval [low, high] contains zero: the difference is inside the noise."""
+    return low <= 0.0 <= high
+
+
+def noise_verdict(low: float, high: float) -> str:
+    """The phrase the prose uses for a difference with interval [low, high]."""
+    return "inside the noise (its interval contains zero)" if inside_noise(low, high) else \
+        "outside the noise (its interval excludes zero)"

@@ -1,0 +1,154 @@
+"""Bottom-up clean-up of a network's labels: superpixels and a segmentation tree (chapter 3).
+
+Farabet et al. 2013 label pixels with a CNN, then let a segmentation that
+knows nothing about classes tidy the result: (a) *superpixels*, small regions
+of similar colour, each labelled by the class its pixels agree on most; (b) a
+*segmentation tree* of nested regions, each pixel labelled by the tree node
+whose predicted class distribution is purest (their "optimal cover"). The
+regions come from scikit-image (Felzenszwalb & Huttenlocher's graph-based
+segmentation and a region adjacency graph merged hierarchically); only the
+voting is written here. Taught in ``lectures/03_multiscale``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage import graph
+from skimage.segmentation import felzenszwalb
+
+#: Felzenszwalb's smoothing before segmenting, and its smallest region, in pixels.
+FELZENSZWALB_SIGMA, FELZENSZWALB_MIN_SIZE = 0.5, 8
+#: The superpixel scale and the tree's merge threshold (RGB distance of mean colours) the chapter uses:
+#: chosen on validation scenes by ``python -m utils.bottom_up`` (never on the test scenes).
+SUPERPIXEL_SCALE, MERGE_THRESHOLD = 60.0, 0.2
+
+
+def superpixels(image: torch.Tensor, scale: float = SUPERPIXEL_SCALE) -> np.ndarray:
+    """Felzenszwalb superpixels of ``image`` (3, H, W) in [0, 1]: int (H, W) region ids 0..S-1.
+
+    A larger ``scale`` gives larger regions. Raises ``ValueError`` for ``scale <= 0``.
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive (larger gives larger superpixels), got {scale}")
+    rgb = image.permute(1, 2, 0).double().numpy()
+    return felzenszwalb(rgb, scale=scale, sigma=FELZENSZWALB_SIGMA, min_size=FELZENSZWALB_MIN_SIZE)
+
+
+def region_sums(probabilities: torch.Tensor, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities summed over each region: (S, C), and each region's pixel count: (S,).
+
+    ``probabilities`` (C, H, W), ``regions`` int (H, W) with ids 0..S-1.
+    """
+    flat = regions.ravel()
+    count = np.bincount(flat)
+    sums = np.stack([np.bincount(flat, weights=p.ravel(), minlength=len(count))
+                     for p in probabilities.double().numpy()], 1)
+    return sums, count
+
+
+def superpixel_vote(probabilities: torch.Tensor, regions: np.ndarray) -> torch.Tensor:
+    """Every pixel takes the class whose mean probability over its superpixel is highest: (H, W) int64."""
+    sums, _ = region_sums(probabilities, regions)
+    return torch.from_numpy(sums.argmax(1)[regions])
+
+
+def _merge_mean_colour(rag: graph.RAG, src: int, dst: int) -> None:
+    """Before ``src`` merges into ``dst``: pool their colour statistics (skimage's hierarchical-merge recipe)."""
+    node, other = rag.nodes[dst], rag.nodes[src]
+    node["total color"] += other["total color"]
+    node["pixel count"] += other["pixel count"]
+    node["mean color"] = node["total color"] / node["pixel count"]
+
+
+def _colour_distance(rag: graph.RAG, src: int, dst: int, neighbour: int) -> dict:
+    return {"weight": float(np.linalg.norm(rag.nodes[dst]["mean color"] - rag.nodes[neighbour]["mean color"]))}
+
+
+def segmentation_tree(image: torch.Tensor, regions: np.ndarray, threshold: float = MERGE_THRESHOLD) -> list[list[int]]:
+    """Every node of the trees that merge adjacent ``regions`` by mean colour, as lists of region ids.
+
+    The most similar neighbours merge first; merging stops once every pair of
+    neighbours differs by ``threshold`` or more (RGB distance of mean colours),
+    so the result is a forest whose roots do not straddle colour edges. The
+    leaves (each region alone) come first, then one node per merge. With
+    ``threshold=inf`` everything merges into one root: ``2 S - 1`` nodes for ``S`` regions.
+    """
+    rgb = image.permute(1, 2, 0).double().numpy()
+    rag = graph.rag_mean_color(rgb, regions)
+    nodes = [[r] for r in range(int(regions.max()) + 1)]
+
+    def record_and_merge(rag: graph.RAG, src: int, dst: int) -> None:
+        nodes.append(rag.nodes[src]["labels"] + rag.nodes[dst]["labels"])
+        _merge_mean_colour(rag, src, dst)
+
+    graph.merge_hierarchical(regions, rag, thresh=threshold, rag_copy=False, in_place_merge=True,
+                             merge_func=record_and_merge, weight_func=_colour_distance)
+    return nodes
+
+
+def entropy(distributions: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row of (N, C) probability rows."""
+    p = np.clip(distributions, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(1)
+
+
+def purest_cover(probabilities: torch.Tensor, regions: np.ndarray, nodes: list[list[int]]) -> torch.Tensor:
+    """Label every pixel by the tree node, among those containing it, with the purest class distribution.
+
+    A node's distribution is the mean of its pixels' ``probabilities`` (C, H, W);
+    purity is low entropy. Returns (H, W) int64.
+    """
+    sums, count = region_sums(probabilities, regions)
+    best_entropy = np.full(len(count), np.inf)
+    best_class = np.zeros(len(count), dtype=np.int64)
+    for members in nodes:
+        distribution = sums[members].sum(0) / count[members].sum()
+        h = entropy(distribution[None])[0]
+        better = [m for m in members if h < best_entropy[m]]
+        best_entropy[better], best_class[better] = h, int(distribution.argmax())
+    return torch.from_numpy(best_class[regions])
+
+
+def tree_cover(image: torch.Tensor, probabilities: torch.Tensor, scale: float = SUPERPIXEL_SCALE,
+               threshold: float = MERGE_THRESHOLD) -> torch.Tensor:
+    """Superpixels of ``image``, their segmentation tree, and the purest cover of ``probabilities``: (H, W)."""
+    if threshold <= 0:
+        raise ValueError(f"threshold must be a positive colour distance, got {threshold}")
+    regions = superpixels(image, scale)
+    return purest_cover(probabilities, regions, segmentation_tree(image, regions, threshold))
+
+
+def superpixel_cleanup(image: torch.Tensor, probabilities: torch.Tensor, scale: float = SUPERPIXEL_SCALE) -> torch.Tensor:
+    """Superpixels of ``image`` (3, H, W), each labelled by its mean ``probabilities`` (C, H, W): (H, W)."""
+    return superpixel_vote(probabilities, superpixels(image, scale))
+
+
+#: The clean-ups by name: ``CLEANUPS[name](image, probabilities, scale) -> labels``.
+CLEANUPS = {"superpixels": superpixel_cleanup, "tree": tree_cover}
+
+
+def main() -> None:
+    """``python -m utils.bottom_up``: the validation sweep that chose ``SUPERPIXEL_SCALE`` and ``MERGE_THRESHOLD``."""
+    from .data import NUM_CLASSES, Shapes
+    from .metrics import confusion_matrix, iou_from_confusion
+    from .multiscale import probabilities
+
+    images, semantic = Shapes("val", 100).batch(range(100))
+    probs = probabilities("multiscale", images)
+    thresholds = (0.1, 0.2, 0.3, np.inf)
+    print(f"100 validation scenes, multiscale model; mIoU\n{'scale':>6}{'superpixels':>13}"
+          + "".join(f"{'tree @ ' + str(t):>13}" for t in thresholds))
+    for scale in (30.0, 60.0, 120.0):
+        regions = [superpixels(image, scale) for image in images]
+        votes = torch.stack([superpixel_vote(p, r) for p, r in zip(probs, regions)])
+        row = [iou_from_confusion(confusion_matrix(votes, semantic, NUM_CLASSES)).nanmean().item()]
+        for threshold in thresholds:
+            covers = torch.stack([purest_cover(p, r, segmentation_tree(image, r, threshold))
+                                  for image, p, r in zip(images, probs, regions)])
+            row.append(iou_from_confusion(confusion_matrix(covers, semantic, NUM_CLASSES)).nanmean().item())
+        print(f"{scale:>6.0f}" + "".join(f"{v:>13.3f}" for v in row))
+
+
+if __name__ == "__main__":
+    main()

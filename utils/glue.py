@@ -1,0 +1,23 @@
+"""``glue(name, value)``: hand a computed number to the book's prose, and nothing else.
+
+When the book is built, myst-nb's ``glue`` records the value so that
+``{glue:text}`name``` in the markdown shows it. In a plain Jupyter or Colab
+session the record is invisible; where myst-nb is not installed at all (a
+fresh Colab runtime needs only what the chapters compute with) nothing
+happens, so a chapter never installs Sphinx to run. Used by every chapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from myst_nb import glue as _myst_glue
+except ImportError:  # no book tool chain: the chapter still runs, the value just is not recorded
+    _myst_glue = None
+
+
+def glue(name: str, value: Any) -> None:
+    """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose; shows nothing in the notebook."""
+    if _myst_glue is not None:
+        _myst_glue(name, value, display=False)

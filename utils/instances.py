@@ -1,0 +1,182 @@
+"""Chapter 7's instance methods, one interface: ``detect(method, image) -> prediction``.
+
+A prediction is torchvision's detection output for one image: ``masks`` bool
+(N, H, W), ``labels`` int64 (N,), ``scores`` float (N,), ``boxes`` float (N, 4)
+xyxy. The methods: connected components of FCN-8s's label map; SDS (proposals
+classified from box, region or both features); SDS followed by the
+``last_layer`` or ``hypercolumn`` mask head; and the small Mask R-CNN.
+``instance_metrics`` scores any of them with ``utils.metrics``' mask AP.
+Taught in ``lectures/07_instance_segmentation``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage.measure import label as connected_regions
+from torch import nn
+from torchvision.models.detection.roi_heads import paste_masks_in_image
+
+from . import checkpoints
+from .data import Shapes
+from .metrics import mask_average_precision, mask_iou
+from .proposals import boxes_of, check_image, proposals
+
+#: Every instance method, in the order the chapter builds them.
+METHODS = ("connected_components", "sds_box", "sds_region", "sds", "last_layer", "hypercolumn", "maskrcnn")
+#: The SDS variants and the classifier each uses.
+SDS_MODES = {"sds_box": "box", "sds_region": "region", "sds": "both"}
+#: Two SDS detections of one class overlapping more than this (mask IoU) are one object: keep the better.
+NMS_IOU = 0.3
+#: At most this many detections per image (our scenes hold at most four objects).
+MAX_DETECTIONS = 20
+
+
+def empty_prediction(height: int, width: int) -> dict[str, torch.Tensor]:
+    return {"masks": torch.zeros(0, height, width, dtype=torch.bool), "labels": torch.zeros(0, dtype=torch.int64),
+            "scores": torch.zeros(0), "boxes": torch.zeros(0, 4)}
+
+
+def mask_nms(masks: torch.Tensor, scores: torch.Tensor, threshold: float = NMS_IOU) -> torch.Tensor:
+    """Indices of the masks (N, H, W) kept by greedy non-maximum suppression on mask IoU, best score first."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    order = torch.argsort(scores, descending=True, stable=True)
+    ious = mask_iou(masks[order], masks[order])
+    keep: list[int] = []
+    for i in range(len(order)):
+        if all(ious[i, j] <= threshold for j in keep):
+            keep.append(i)
+    return order[keep]
+
+
+def as_prediction(masks: torch.Tensor, labels: torch.Tensor, scores: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Class-wise mask NMS, the best MAX_DETECTIONS, and their boxes: a prediction dict."""
+    keep = torch.cat([torch.zeros(0, dtype=torch.int64)] + [
+        torch.nonzero(labels == c).flatten()[mask_nms(masks[labels == c], scores[labels == c])]
+        for c in labels.unique()])
+    keep = keep[torch.argsort(scores[keep], descending=True, stable=True)][:MAX_DETECTIONS]
+    if len(keep) == 0:
+        return empty_prediction(*masks.shape[-2:])
+    return {"masks": masks[keep], "labels": labels[keep], "scores": scores[keep], "boxes": boxes_of(masks[keep])}
+
+
+def model(name: str, models: dict[str, nn.Module] | None) -> nn.Module:
+    """``models[name]`` if given (a model being trained), else the shipped ``name``."""
+    return models[name] if models and name in models else checkpoints.load_shared(name)
+
+
+@torch.no_grad()
+def connected_components(image: torch.Tensor, models: dict | None = None) -> dict[str, torch.Tensor]:
+    """Every 4-connected region of one class in FCN-8s's label map is an object; its score the mean probability."""
+    probabilities = model("fcn8s", models)(image[None])[0].softmax(0)
+    labels = probabilities.argmax(0).numpy()
+    masks, classes, scores = [], [], []
+    for c in np.unique(labels[labels > 0]):
+        regions = connected_regions(labels == c, connectivity=1)
+        for r in range(1, regions.max() + 1):
+            mask = torch.from_numpy(regions == r)
+            masks.append(mask)
+            classes.append(int(c))
+            scores.append(probabilities[c][mask].mean().item())
+    if not masks:
+        return empty_prediction(*image.shape[-2:])
+    masks = torch.stack(masks)
+    return {"masks": masks, "labels": torch.tensor(classes), "scores": torch.tensor(scores), "boxes": boxes_of(masks)}
+
+
+@torch.no_grad()
+def sds_modes(image: torch.Tensor, candidates: torch.Tensor | None = None,
+              models: dict | None = None) -> dict[str, dict[str, torch.Tensor]]:
+    """SDS on ``image`` (3, H, W) with each classifier: ``{"sds_box": ..., "sds_region": ..., "sds": ...}``.
+
+    Every proposal is classified; it keeps its best object class and that
+    class's probability as its score; class-wise mask NMS prunes duplicates.
+    The crops' features are computed once for the three classifiers.
+    ``candidates`` (P, H, W) replaces the proposals (to reuse one set).
+    """
+    check_image(image)
+    net = model("sds", models)
+    masks = proposals(image) if candidates is None else candidates
+    if len(masks) == 0:
+        return {name: empty_prediction(*image.shape[-2:]) for name in SDS_MODES}
+    scores = net(net.features(image, masks, boxes_of(masks)))
+    result = {}
+    for name, mode in SDS_MODES.items():
+        best, labels = scores[mode].softmax(1)[:, 1:].max(1)
+        result[name] = as_prediction(masks, labels + 1, best)
+    return result
+
+
+@torch.no_grad()
+def refine(image: torch.Tensor, detections: dict[str, torch.Tensor], head: str,
+           models: dict | None = None) -> dict[str, torch.Tensor]:
+    """The same detections with each mask predicted anew in its box by mask head ``head`` (``last_layer`` or ``hypercolumn``)."""
+    if head not in ("last_layer", "hypercolumn"):
+        raise ValueError(f"head must be 'last_layer' or 'hypercolumn', got {head!r}")
+    if len(detections["labels"]) == 0:
+        return detections
+    net = model(head, models)
+    logits = net(net.trunk(image[None]), [detections["boxes"]], image.shape[-1])
+    own = logits[torch.arange(len(logits)), detections["labels"] - 1].sigmoid()[:, None]
+    masks = paste_masks_in_image(own, detections["boxes"], tuple(image.shape[-2:]), padding=1)[:, 0] > 0.5
+    return {**detections, "masks": masks}
+
+
+@torch.no_grad()
+def maskrcnn(image: torch.Tensor, score_threshold: float = 0.05, models: dict | None = None) -> dict[str, torch.Tensor]:
+    """The small Mask R-CNN's detections on ``image`` (3, H, W), masks cut at probability 0.5."""
+    check_image(image)
+    if not 0 <= score_threshold <= 1:
+        raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
+    output = model("maskrcnn", models)([image])[0]
+    keep = output["scores"] >= score_threshold
+    return {"masks": output["masks"][keep, 0] > 0.5, "labels": output["labels"][keep],
+            "scores": output["scores"][keep], "boxes": output["boxes"][keep]}
+
+
+def detect_all(methods: tuple[str, ...], image: torch.Tensor, models: dict | None = None) -> dict[str, dict]:
+    """Every method of ``methods`` (from ``METHODS``) on ``image`` (3, H, W), sharing the work they share.
+
+    The SDS variants share one set of proposals and crop features; the mask
+    heads refine SDS's detections. ``models`` maps zoo names to models that
+    replace the shipped ones (e.g. one being trained).
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"method must be one of {METHODS}, got {unknown}")
+    predictions = {}
+    if any(m not in ("connected_components", "maskrcnn") for m in methods):
+        predictions.update(sds_modes(image, models=models))
+    for head in ("last_layer", "hypercolumn"):
+        if head in methods:
+            predictions[head] = refine(image, predictions["sds"], head, models)
+    if "connected_components" in methods:
+        predictions["connected_components"] = connected_components(image, models)
+    if "maskrcnn" in methods:
+        predictions["maskrcnn"] = maskrcnn(image, models=models)
+    return {method: predictions[method] for method in methods}
+
+
+def detect(method: str, image: torch.Tensor, models: dict | None = None) -> dict[str, torch.Tensor]:
+    """One method of ``METHODS`` on ``image`` (3, H, W): a prediction dict."""
+    return detect_all((method,), image, models)[method]
+
+
+def predict_scenes(methods: tuple[str, ...], data: Shapes, models: dict | None = None) -> tuple[dict, list[dict]]:
+    """Every method's prediction on every scene of ``data``, and the scenes' targets."""
+    predictions = {method: [] for method in methods}
+    targets = []
+    for index in range(len(data)):
+        image, target = data[index]
+        targets.append(target)
+        for method, prediction in detect_all(methods, image, models).items():
+            predictions[method].append(prediction)
+    return predictions, targets
+
+
+def instance_metrics(methods: tuple[str, ...], split: str = "test", seed: int = 0, length: int = 200,
+                     image_size: int = 128, models: dict | None = None) -> dict[str, dict[str, float]]:
+    """``ap50``, ``ap75`` and ``ap`` (COCO's 0.5:0.95) of each method on ``length`` scenes of ``split``."""
+    predictions, targets = predict_scenes(methods, Shapes(split, length, image_size=image_size, seed=seed), models)
+    return {method: mask_average_precision(predictions[method], targets) for method in methods}

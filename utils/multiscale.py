@@ -1,0 +1,138 @@
+"""Chapter 3's measurements and pictures: receptive fields per pyramid level, clean-ups, the widget.
+
+Used by ``lectures/03_multiscale``; the networks are in
+``utils/models/multiscale.py``, the bottom-up clean-ups in ``utils/bottom_up.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from . import bottom_up, checkpoints, viz
+from .bootstrap import scene_confusions
+from .data import CLASS_NAMES, NUM_CLASSES, Shapes
+from .metrics import iou_per_class, mean_iou
+from .models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
+from .patches import receptive_fields, spatial_layers
+
+#: Test scenes the widget can show.
+WIDGET_SCENES = 50
+#: The clean-ups a reader can choose, "none" first.
+CLEANUP_CHOICES = ("none", *bottom_up.CLEANUPS)
+
+
+def pyramid_layers(level: int, net: SharedCNN | None = None) -> list[tuple[str, int, int]]:
+    """(name, kernel, stride) from the original image to ``net``'s output at pyramid ``level`` (0 = full size).
+
+    Each level first adds a Gaussian blur (kernel ``BLUR_KERNEL``, stride 1) and a
+    halving (kernel 1, stride 2); then come the CNN's own layers.
+    """
+    if level < 0:
+        raise ValueError(f"level must be 0 (full size) or more, got {level}")
+    reduce = [("blur", BLUR_KERNEL, 1), ("halve", 1, 2)]
+    return reduce * level + spatial_layers(SharedCNN() if net is None else net)
+
+
+def receptive_field_per_level(levels: int = 3) -> list[int]:
+    """The shared CNN's receptive field at each pyramid level, in pixels of the original image."""
+    return [receptive_fields(pyramid_layers(level))[-1][3] for level in range(levels)]
+
+
+def draw_receptive_fields(index: int = 0, levels: int = 3, image_size: int = 64) -> Figure:
+    """Each pyramid level of test scene ``index``, shown at the original size, with the CNN's window drawn on it.
+
+    The window is centred on the largest object: at full resolution it sees a
+    patch of its inside; at 1/4 scale it sees the whole object and its surroundings.
+    """
+    image, target = Shapes("test", index + 1, image_size=image_size)[index]
+    areas = target["masks"].flatten(1).sum(1)
+    x0, y0, x1, y1 = target["boxes"][int(areas.argmax())].tolist()
+    cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
+    fields = receptive_field_per_level(levels)
+    pyramid = gaussian_pyramid(image[None], levels)
+    fig, axes = plt.subplots(1, levels, figsize=(2.6 * levels, 2.9))
+    for level, (ax, picture, field) in enumerate(zip(axes, pyramid, fields)):
+        ax.imshow(viz.image_to_rgb(picture[0]), extent=(-0.5, image_size - 0.5, image_size - 0.5, -0.5))
+        ax.add_patch(Rectangle((cx - field / 2, cy - field / 2), field, field, fill=False, ec="white", lw=2))
+        ax.set_xlim(-0.5, image_size - 0.5)
+        ax.set_ylim(image_size - 0.5, -0.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        side = image_size // 2**level
+        ax.set_title(f"scale 1/{2**level} ({side}x{side}): sees {field}x{field}")
+    return fig
+
+
+@torch.no_grad()
+def probabilities(name: str, images: torch.Tensor, use_levels: tuple[bool, ...] | None = None) -> torch.Tensor:
+    """Class probabilities (B, C, H, W) of shipped model ``name`` on (B, 3, H, W) images."""
+    return checkpoints.load_shared(name)(images, use_levels).softmax(1)
+
+
+def cleaned(image: torch.Tensor, probs: torch.Tensor, cleanup: str, scale: float) -> torch.Tensor:
+    """Labels (H, W) from probabilities (C, H, W): their arg-max, or one of ``bottom_up.CLEANUPS``."""
+    if cleanup not in CLEANUP_CHOICES:
+        raise ValueError(f"cleanup must be one of {CLEANUP_CHOICES}, got {cleanup!r}")
+    return probs.argmax(0) if cleanup == "none" else bottom_up.CLEANUPS[cleanup](image, probs, scale)
+
+
+def measure_cleanups(images: torch.Tensor, semantic: torch.Tensor, name: str = "multiscale",
+                     scale: float = bottom_up.SUPERPIXEL_SCALE) -> dict[str, dict]:
+    """Per-scene confusions (N, C, C) and median seconds per image of the network and of each clean-up.
+
+    ``images`` (N, 3, H, W), ``semantic`` (N, H, W). The network is timed one
+    image at a time, like the clean-ups, so the seconds compare.
+    """
+    labels = {choice: [] for choice in CLEANUP_CHOICES}
+    seconds = {choice: [] for choice in CLEANUP_CHOICES}
+    for image in images:
+        start = time.perf_counter()
+        probs = probabilities(name, image[None])[0]
+        seconds["none"].append(time.perf_counter() - start)
+        labels["none"].append(probs.argmax(0))
+        for choice, cleanup in bottom_up.CLEANUPS.items():
+            start = time.perf_counter()
+            labels[choice].append(cleanup(image, probs, scale))
+            seconds[choice].append(time.perf_counter() - start)
+    return {choice: {"confusions": scene_confusions(torch.stack(labels[choice]), semantic, NUM_CLASSES),
+                     "seconds": float(np.median(seconds[choice]))} for choice in CLEANUP_CHOICES}
+
+
+def draw_multiscale(index: int = 0, scale_1: bool = True, scale_2: bool = True, scale_4: bool = True,
+                    cleanup: str = "none", superpixel_scale: float = bottom_up.SUPERPIXEL_SCALE) -> Figure:
+    """Test scene ``index`` through the multi-scale model with the chosen pyramid levels and clean-up.
+
+    Panels: image, ground truth, labels, errors (red), and the superpixels the
+    clean-up would use. A dropped level's features are set to zero.
+    """
+    if not 0 <= index < WIDGET_SCENES:
+        raise ValueError(f"index must be a test scene in 0..{WIDGET_SCENES - 1}, got {index}")
+    use_levels = (scale_1, scale_2, scale_4)
+    if not any(use_levels):
+        raise ValueError("use_levels: tick at least one pyramid level")
+    image, target = Shapes("test", WIDGET_SCENES)[index]
+    regions = bottom_up.superpixels(image, superpixel_scale)
+    labels = cleaned(image, probabilities("multiscale", image[None], use_levels)[0], cleanup, superpixel_scale)
+    truth = target["semantic"]
+    errors = np.where((labels != truth).numpy()[..., None], [1.0, 0.1, 0.1], viz.image_to_rgb(image) * 0.35)
+    score = mean_iou(labels, truth, NUM_CLASSES)
+    used = "+".join(f"1/{s}" for s, on in zip((1, 2, 4), use_levels) if on)
+    fig = viz.grid([[image, truth, labels, errors, viz.region_means(image, regions)]],
+                   titles=["image", "ground truth", f"labels ({cleanup})", f"errors: mIoU {score:.3f}",
+                           f"{regions.max() + 1} superpixels"], cell=2.0)
+    fig.suptitle(f"scene {index}, levels {used}")
+    return fig
+
+
+def iou_without_levels(use_levels: tuple[bool, ...], scenes: int = 100) -> dict[str, float]:
+    """Per object class, how much IoU the multi-scale model loses on ``scenes`` test scenes with ``use_levels``."""
+    images, semantic = Shapes("test", scenes).batch(range(scenes))
+    full = iou_per_class(probabilities("multiscale", images).argmax(1), semantic, NUM_CLASSES)
+    reduced = iou_per_class(probabilities("multiscale", images, use_levels).argmax(1), semantic, NUM_CLASSES)
+    return {name: (full[c] - reduced[c]).item() for c, name in enumerate(CLASS_NAMES) if c > 0}

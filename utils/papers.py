@@ -1,0 +1,71 @@
+"""What the papers report: the one place the course types a published number.
+
+Chapters print these beside their own measurements and glue them into the
+prose; ``book/reproductions.md`` pastes both. Each entry names its source
+(paper key in ``book/references.bib``), its data set and its metric, so a
+number never appears without what it measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One published number: ``value`` in ``unit`` of ``metric`` on ``dataset``, from bibliography key ``source``."""
+
+    value: float
+    source: str
+    dataset: str
+    metric: str
+    unit: str = "%"
+
+
+_FCN = {"source": "long2015fcn", "dataset": "PASCAL VOC2011 val subset", "metric": "mean IU"}
+_FARABET = {"source": "farabet2013scene", "dataset": "Stanford Background", "metric": "pixel accuracy"}
+_SDS = {"source": "hariharan2014sds", "dataset": "PASCAL VOC2012 val (SBD masks)", "metric": "mask AP at IoU 0.5 (APr)"}
+_HYPERCOLUMNS = {"source": "hariharan2015hypercolumns", "dataset": "PASCAL VOC2012 val (SBD masks)"}
+
+PAPERS: dict[str, Reported] = {
+    "fcn32s": Reported(59.4, **_FCN),
+    "fcn16s": Reported(62.4, **_FCN),
+    "fcn8s": Reported(62.7, **_FCN),
+    "fcn32s_last_layer_only": Reported(45.4, **_FCN),
+    "farabet_singlescale": Reported(66.0, **_FARABET),
+    "farabet_multiscale": Reported(78.8, **_FARABET),
+    "farabet_multiscale_crf": Reported(81.4, **_FARABET),
+    "pinheiro_rcnn_3_instances": Reported(80.2, "pinheiro2014rcnn", "Stanford Background", "pixel accuracy"),
+    "sds_box": Reported(42.9, **_SDS),
+    "sds_region": Reported(47.0, **_SDS),
+    "sds_both": Reported(47.7, **_SDS),
+    "sds_refined": Reported(49.7, **_SDS),
+    "hypercolumn_fc7_ap50": Reported(44.0, metric="mask AP at IoU 0.5, fc7 only", **_HYPERCOLUMNS),
+    "hypercolumn_ap50": Reported(49.1, metric="mask AP at IoU 0.5, hypercolumn", **_HYPERCOLUMNS),
+    "hypercolumn_fc7_ap70": Reported(16.3, metric="mask AP at IoU 0.7, fc7 only", **_HYPERCOLUMNS),
+    "hypercolumn_ap70": Reported(29.1, metric="mask AP at IoU 0.7, hypercolumn", **_HYPERCOLUMNS),
+    "mnc_ap50": Reported(63.5, "dai2016mnc", "PASCAL VOC2012 val (SBD masks)", "mask AP at IoU 0.5 (mAPr)"),
+    "mnc_seconds": Reported(0.36, "dai2016mnc", "PASCAL VOC2012 val", "seconds per image", "s"),
+    "sds_seconds": Reported(48.0, "dai2016mnc", "PASCAL VOC2012 val", "seconds per image (SDS, as timed by MNC)", "s"),
+    "maskrcnn_ap": Reported(35.7, "he2017maskrcnn", "COCO test-dev", "mask AP (0.5:0.95), R-101-FPN"),
+}
+
+
+def paper(key: str) -> float:
+    """The reported value of ``key`` (see ``PAPERS``)."""
+    if key not in PAPERS:
+        raise ValueError(f"key must be one of {', '.join(PAPERS)}; got {key!r}")
+    return PAPERS[key].value
+
+
+def verdict(holds: bool, direction_only: bool = True) -> str:
+    """The reproduction scoreboard's verdict on a claim our measurement ``holds`` or not.
+
+    ``direction_only``: the claim compares methods, and our data (synthetic
+    scenes, small models) can only test which way the comparison goes, not
+    the paper's magnitudes. Otherwise the claim is about a number we can
+    compute exactly (an overlap ratio, a size formula).
+    """
+    if not holds:
+        return "not reproduced"
+    return "direction reproduced" if direction_only else "reproduced"
