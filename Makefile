@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit notebooks book-strict browser lab bench train train-gpu unpack-zoo refresh-outputs clean
+.PHONY: book test unit notebooks book-strict colab colab-check browser lab bench train train-gpu unpack-zoo refresh-outputs clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all
 
-## test: unit tests, every notebook under nbval, the strict book build, the browser check
-test: unit notebooks book-strict browser
+## test: unit tests, every notebook under nbval, the strict book build, fresh Colab copies, the browser check
+test: unit notebooks book-strict colab-check browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -30,6 +30,13 @@ notebooks: $(STAMP)
 
 book-strict: $(STAMP)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+
+## colab: write the Colab copies of the chapters from the last book build (commit them)
+colab: $(STAMP)
+	$(BIN)/python -m utils.colab
+
+colab-check: $(STAMP)
+	$(BIN)/python -m utils.colab --check
 
 browser: $(STAMP)
 	$(BIN)/python -m tests.browser_check _build/html
@@ -48,17 +55,22 @@ train: $(STAMP)
 	$(BIN)/python -m utils.train --all
 
 ## train-gpu: on a CUDA machine that already has torch & co. (no .venv, no network): retrain the whole zoo,
-## the FCN family on two more seeds, and pack everything into $(GPU_OUT)/zoo.tar.gz
+## the FCN family on two more seeds, and pack everything into $(GPU_OUT)/zoo.tar.gz.
+## Dry run on a CPU, in a scratch copy of the repository: make train-gpu DEVICE=cpu STEPS=5 EVAL_SCENES=4
 GPU_OUT ?= gpu_out
+DEVICE ?= cuda
+STEPS ?=
+EVAL_SCENES ?=
 SEED_RUNS := 1 2
+TRAIN_FLAGS = --device $(DEVICE) $(if $(STEPS),--steps $(STEPS) --replace-shipped) $(if $(EVAL_SCENES),--eval-scenes $(EVAL_SCENES))
 train-gpu:
-	$(PYTHON) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 'train-gpu: torch sees no CUDA GPU')"
+	$(PYTHON) -c "import sys, torch; sys.exit(0 if '$(DEVICE)' != 'cuda' or torch.cuda.is_available() else 'train-gpu: torch sees no CUDA GPU')"
 	mkdir -p $(GPU_OUT)
-	$(PYTHON) -m utils.train --all --device cuda
+	$(PYTHON) -m utils.train --all $(TRAIN_FLAGS)
 	for s in $(SEED_RUNS); do \
-	  $(PYTHON) -m utils.train fcn32s fcn16s fcn8s --device cuda --seed $$s --weights-dir runs/seed$$s && \
-	  $(PYTHON) -m utils.evaluate fcn32s fcn16s fcn8s --weights-dir runs/seed$$s --length 300 --json \
-	    > $(GPU_OUT)/fcn_seed$$s.json || exit 1; \
+	  $(PYTHON) -m utils.train fcn32s fcn16s fcn8s $(TRAIN_FLAGS) --seed $$s --weights-dir runs/seed$$s && \
+	  $(PYTHON) -m utils.evaluate fcn32s fcn16s fcn8s --weights-dir runs/seed$$s --length $(or $(EVAL_SCENES),300) \
+	    --json > $(GPU_OUT)/fcn_seed$$s.json || exit 1; \
 	done
 	$(PYTHON) -m utils.zoo_archive pack $(GPU_OUT)/zoo.tar.gz --extra $(GPU_OUT)/fcn_seed*.json
 

@@ -47,3 +47,19 @@ def test_refusals():
         bootstrap_interval(per_scene, per_scene[:5])
     with pytest.raises(ValueError, match="predictions"):
         scene_confusions(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5), 3)
+
+
+def test_ap_interval_matches_mask_ap_and_pairs_scenes():
+    from utils.bootstrap import ap_interval
+    from utils.data import Shapes
+    from utils.metrics import mask_average_precision
+    from utils.tasks import degrade
+
+    targets = [Shapes("test", 30)[i][1] for i in range(30)]
+    good = [degrade(t, seed=i, shift=1) for i, t in enumerate(targets)]
+    bad = [degrade(t, seed=i, shift=4, grow=-1) for i, t in enumerate(targets)]
+    value, low, high = ap_interval(good, targets, resamples=200)
+    assert value == pytest.approx(mask_average_precision(good, targets, (0.5,))["ap"]) and low <= value <= high
+    diff, low, high = ap_interval(good, targets, bad, threshold=0.75, resamples=200)
+    assert diff > 0 and low > 0
+    assert ap_interval(good, targets, good, resamples=50) == (0.0, 0.0, 0.0)

@@ -75,3 +75,18 @@ def test_weights_of_another_architecture_are_refused(weights_copy):
 def test_unknown_names_are_refused_with_the_zoo_listed():
     with pytest.raises(ValueError, match="the zoo has: patchnet"):
         checkpoints.load("fcn4s")
+
+
+def test_a_head_is_stored_without_its_frozen_trunk_and_refused_if_the_trunk_changed(tmp_path):
+    from safetensors.torch import load_file
+
+    manifest = checkpoints.read_manifest()
+    entry = manifest["hypercolumn"]
+    assert entry["trunk"]["name"] == "fcn8s" and entry["trunk"]["sha256"] == manifest["fcn8s"]["sha256"]
+    assert not any(checkpoints.is_trunk_key(k) for k in load_file(str(checkpoints.WEIGHTS_DIR / entry["file"])))
+    for name in ("hypercolumn", "fcn8s"):
+        shutil.copy(checkpoints.WEIGHTS_DIR / manifest[name]["file"], tmp_path / manifest[name]["file"])
+    changed = {**manifest["fcn8s"], "sha256": "0" * 64}
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"hypercolumn": entry, "fcn8s": changed}}))
+    with pytest.raises(checkpoints.CheckpointError, match="other fcn8s weights"):
+        checkpoints.load("hypercolumn", weights_dir=tmp_path)

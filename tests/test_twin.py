@@ -65,3 +65,20 @@ def test_live_notebooks_get_nothing_and_the_build_gets_html(monkeypatch):
     assert twins.twin(draw_line, controls(), slope=[0, 2]) is None
     monkeypatch.setenv(twins.BUILD_FLAG, "1")
     assert "course-twin" in twins.twin(draw_line, controls(), slope=[0, 2]).data
+
+
+def test_frames_are_drawn_at_the_settled_setting_like_the_live_widget():
+    def settle(params):
+        return {**params, "slope": 0 if params["dashed"] else params["slope"]}
+
+    data = data_of(twins.twin_html(draw_line, controls(), settle, slope=[1, 3], dashed=[False, True]))
+    assert data["frames"]["1,0,0"] == "Not possible: slope must not be 3"
+    assert isinstance(data["frames"]["1,1,0"], int), "dashed lines settle the slope to 0: drawable"
+
+
+def test_the_report_reads_size_frames_and_seconds_back_from_a_built_page(tmp_path, capsys):
+    block = twins.twin_html(draw_line, controls(), slope=[0, 2])
+    (tmp_path / "chapter.html").write_text(f"<html><body>{block}</body></html>")
+    [(page, draw, size, frames, seconds)] = twins.report(tmp_path)
+    assert (page, draw, frames) == ("chapter.html", "draw_line", 3) and size == len(block.encode()) and seconds >= 0
+    assert twins.main([str(tmp_path)]) == 0 and "1 twins" in capsys.readouterr().out

@@ -174,3 +174,10 @@ def draw_zero_insertion(i: int = 2, k: int = 3, s: int = 2, p: int = 1, a: int =
         ax.set_title(title, fontsize=8)
     fig.suptitle(f"transposed convolution k={k}, s={s}, p={p}, a={a} = stride-1 convolution with the flipped kernel")
     return fig
+
+
+def settle_arithmetic(params: dict) -> dict:
+    """The widget's settle rule: output padding exists only for transposed layers, and below max(stride, dilation)."""
+    if params["kind"] == KINDS[0]:
+        return {**params, "a": 0}
+    return {**params, "a": min(params["a"], max(params["s"], params["d"]) - 1)}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .metrics import confusion_matrix, iou_from_confusion, mask_average_precision
+from .metrics import ap_from_matches, confusion_matrix, iou_from_confusion, scene_matches
 
 
 def scene_confusions(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -76,22 +76,23 @@ def bootstrap_interval(
 
 
 def ap_interval(predictions: Sequence[dict], targets: Sequence[dict], baseline: Sequence[dict] | None = None,
-                threshold: float = 0.5, resamples: int = 200, level: float = 0.95,
+                threshold: float = 0.5, resamples: int = 1000, level: float = 0.95,
                 seed: int = 0) -> tuple[float, float, float]:
     """Mask AP at IoU ``threshold`` over scenes, or its difference from ``baseline``'s, with a bootstrap interval.
 
     ``predictions``, ``baseline`` and ``targets`` are per-scene lists (torchvision
-    conventions, as ``metrics.mask_average_precision`` takes them).
+    conventions, as ``metrics.mask_average_precision`` takes them). Each scene
+    is matched once (``metrics.scene_matches``); a resample pools the matches.
     """
     if len(predictions) != len(targets) or (baseline is not None and len(baseline) != len(targets)):
         raise ValueError("predictions, baseline and targets must list the same scenes")
-
-    def ap(chosen: Sequence[dict], rows: list[int]) -> float:
-        return mask_average_precision([chosen[i] for i in rows], [targets[i] for i in rows], (threshold,))["ap"]
+    ours = [scene_matches(p, t, (threshold,)) for p, t in zip(predictions, targets)]
+    theirs = None if baseline is None else [scene_matches(p, t, (threshold,)) for p, t in zip(baseline, targets)]
 
     def value(rows: torch.Tensor | slice) -> float:
         rows = list(range(len(targets)))[rows] if isinstance(rows, slice) else rows.tolist()
-        return ap(predictions, rows) - (0.0 if baseline is None else ap(baseline, rows))
+        ap = ap_from_matches([ours[i] for i in rows], 1)[0]
+        return float(ap - (0.0 if theirs is None else ap_from_matches([theirs[i] for i in rows], 1)[0]))
 
     return bootstrap(value, len(targets), resamples, level, seed)
 

@@ -145,7 +145,7 @@ def check_fcn4s(model_class) -> str:
             stages = net.stages(torch.rand(1, 3, 64, 64))
     except Exception as err:  # the reader's class may fail in any way: say how, do not crash the notebook
         return verdict(False, f"building it or running a 64x64 image failed: {type(err).__name__}: {err}")
-    if "fuse_pool2" not in stages:
+    if not isinstance(stages, dict) or "fuse_pool2" not in stages:
         return verdict(False, "stages() should return a 'fuse_pool2' map: upsampled fuse_pool3 + score_pool2")
     if stages["fuse_pool2"].shape[-1] != 16:
         return verdict(False, f"fuse_pool2 should be 16x16 (stride 4) on a 64x64 image, got {tuple(stages['fuse_pool2'].shape)}")

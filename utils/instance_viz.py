@@ -130,3 +130,15 @@ def draw_mask_heads(image: torch.Tensor, target: dict, predictions: dict[str, di
     for ax, (title, picture) in zip(axes, panels):
         viz.show(ax, picture, title)
     return fig
+
+
+def draw_proposals(image: torch.Tensor, target: dict, masks: torch.Tensor) -> Figure:
+    """The image, and for each object the proposal (of ``masks`` (P, H, W)) that overlaps it best, with its IoU."""
+    ious = mask_iou(target["masks"], masks)
+    best = ious.argmax(1)
+    fig, axes = plt.subplots(1, 1 + len(best), figsize=(2.3 * (1 + len(best)), 2.6))
+    viz.show(axes[0], image, f"{len(masks)} proposals")
+    for k, (ax, b) in enumerate(zip(axes[1:], best.tolist())):
+        viz.show(ax, viz.overlay_instances(image, masks[b:b + 1]),
+                 f"best for the {CLASS_NAMES[int(target['labels'][k])]}: IoU {ious[k, b]:.2f}")
+    return fig

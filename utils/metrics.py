@@ -160,23 +160,36 @@ def interpolated_ap(is_tp: np.ndarray, num_gt: int) -> float:
     return float(np.where(idx < len(precision), precision[np.minimum(idx, len(precision) - 1)], 0.0).mean())
 
 
-def _class_ap(predictions: Sequence[dict], targets: Sequence[dict], cls: int, thresholds: Sequence[float]) -> list[float]:
-    """AP of one class at each IoU threshold, over all images (COCO's per-category evaluation)."""
-    scores, flags, num_gt = [], [[] for _ in thresholds], 0
-    for pred, target in zip(predictions, targets):
+def scene_matches(prediction: dict, target: dict, thresholds: Sequence[float]) -> dict[int, tuple]:
+    """One image's matching, class by class: ``{class: (scores (D,), flags (T, D) bool, number of objects)}``.
+
+    Detections sorted by falling score; ``flags[t]`` marks those that match an
+    object at IoU ``thresholds[t]``. COCO matches within an image only, so
+    these records can be pooled over any set of images (a bootstrap resample).
+    """
+    records = {}
+    for cls in sorted({int(c) for c in target["labels"]} | {int(c) for c in prediction["labels"]}):
         gt = target["masks"][target["labels"] == cls]
-        keep = pred["labels"] == cls
-        order = torch.argsort(pred["scores"][keep], descending=True, stable=True)
-        dt, dt_scores = pred["masks"][keep][order], pred["scores"][keep][order]
-        num_gt += len(gt)
+        keep = prediction["labels"] == cls
+        order = torch.argsort(prediction["scores"][keep], descending=True, stable=True)
+        dt, dt_scores = prediction["masks"][keep][order], prediction["scores"][keep][order]
         ious = mask_iou(dt, gt).numpy() if len(dt) and len(gt) else np.zeros((len(dt), len(gt)))
-        scores.append(dt_scores.double().numpy())
-        for flag, t in zip(flags, thresholds):
-            flag.append(match_detections(ious, t) >= 0)
-    if num_gt == 0:
-        return [float("nan")] * len(thresholds)
-    order = np.argsort(-np.concatenate(scores), kind="mergesort")
-    return [interpolated_ap(np.concatenate(flag)[order], num_gt) for flag in flags]
+        flags = np.stack([match_detections(ious, t) >= 0 for t in thresholds]).reshape(len(thresholds), len(dt))
+        records[cls] = (dt_scores.double().numpy(), flags, len(gt))
+    return records
+
+
+def ap_from_matches(matches: Sequence[dict[int, tuple]], num_thresholds: int) -> np.ndarray:
+    """AP per IoU threshold (T,), averaged over the classes that have objects, from pooled ``scene_matches``."""
+    classes = sorted({c for m in matches for c, (_, _, n) in m.items() if n})
+    table = []
+    for cls in classes:
+        found = [m[cls] for m in matches if cls in m]
+        scores = np.concatenate([f[0] for f in found])
+        flags = np.concatenate([f[1] for f in found], axis=1)
+        order = np.argsort(-scores, kind="mergesort")
+        table.append([interpolated_ap(row[order], sum(f[2] for f in found)) for row in flags])
+    return np.array(table).mean(0) if table else np.full(num_thresholds, np.nan)
 
 
 def mask_average_precision(
@@ -195,9 +208,8 @@ def mask_average_precision(
         raise ValueError(f"predictions and targets must be lists of the same length, got {len(predictions)} and {len(targets)}")
     if not iou_thresholds or not all(0.0 < t <= 1.0 for t in iou_thresholds):
         raise ValueError(f"iou_thresholds must be a non-empty list of values in (0, 1], got {iou_thresholds}")
-    classes = sorted({int(c) for t in targets for c in t["labels"]})
-    table = np.array([_class_ap(predictions, targets, c, iou_thresholds) for c in classes]).reshape(-1, len(iou_thresholds))
-    per_threshold = np.nanmean(table, axis=0) if len(classes) else np.full(len(iou_thresholds), np.nan)
+    matches = [scene_matches(p, t, iou_thresholds) for p, t in zip(predictions, targets)]
+    per_threshold = ap_from_matches(matches, len(iou_thresholds))
     result = {"ap": float(np.mean(per_threshold))}
     for name, t in (("ap50", 0.5), ("ap75", 0.75)):
         if t in iou_thresholds:

@@ -169,3 +169,9 @@ def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -
     viz.show(axes[2], dense.argmax(0), f"FCN output {dense.shape[1]}x{dense.shape[2]} (stride {OUTPUT_STRIDE})")
     axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
     return fig
+
+
+def settle_probe(params: dict) -> dict:
+    """The widget's settle rule: a smaller image pulls the chosen pixel (y, x) inside it."""
+    last = params["size"] - 1
+    return {**params, "y": min(params["y"], last), "x": min(params["x"], last)}

@@ -59,7 +59,12 @@ def one_hot(labels: torch.Tensor, num_classes: int = NUM_CLASSES) -> torch.Tenso
 
 
 def damage(semantic: torch.Tensor, blocks: int = 6, size: int = 12, seed: int = 0) -> torch.Tensor:
-    """``semantic`` (H, W) with ``blocks`` random ``size``x``size`` squares set to a random wrong class: (H, W)."""
+    """``semantic`` (H, W) with ``blocks`` random ``size``x``size`` squares relabelled: (H, W).
+
+    Each square's labels all move by one random non-zero shift (modulo the
+    number of classes), so every pixel in it gets a wrong class, and the
+    square stays one coherent block of errors, like a confident mistake.
+    """
     if blocks < 0 or size < 1:
         raise ValueError(f"blocks must be >= 0 and size >= 1, got blocks={blocks}, size={size}")
     generator = torch.Generator().manual_seed(seed)
@@ -68,7 +73,7 @@ def damage(semantic: torch.Tensor, blocks: int = 6, size: int = 12, seed: int = 
     for _ in range(blocks):
         y, x = (torch.randint(max(1, n - size + 1), (1,), generator=generator).item() for n in (height, width))
         block = damaged[y:y + size, x:x + size]
-        shift = torch.randint(1, NUM_CLASSES, block.shape, generator=generator)
+        shift = torch.randint(1, NUM_CLASSES, (1,), generator=generator)
         damaged[y:y + size, x:x + size] = (block + shift) % NUM_CLASSES
     return damaged
 

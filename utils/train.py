@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
                              f"recipe, ./{EXPERIMENTS_DIR} for any other --steps or --seed)")
     parser.add_argument("--replace-shipped", action="store_true",
                         help="write a run with other --steps or --seed over the shipped weights")
+    parser.add_argument("--eval-scenes", type=int, default=None,
+                        help="test scenes for the manifest's metrics (default: the zoo's; fewer for a dry run)")
     args = parser.parse_args(argv)
     names = list(ZOO) if args.all else args.names
     if not names:
@@ -239,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown model(s) {', '.join(unknown)}; the zoo has: {', '.join(ZOO)}")
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps must be a positive number of optimisation steps, got {args.steps}")
+    if args.eval_scenes is not None and args.eval_scenes < 1:
+        parser.error(f"--eval-scenes must be a positive number of scenes, got {args.eval_scenes}")
     try:
         resolve_device(args.device)
     except ValueError as err:
@@ -249,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"writing weights and manifest to {weights_dir}/ (the shipped weights stay as they are)")
     for name in names:
         try:
-            entry = train(name, args.device, args.seed, args.steps, weights_dir=weights_dir)
+            evaluation = None if args.eval_scenes is None else {**MANIFEST_EVAL, "length": args.eval_scenes}
+            entry = train(name, args.device, args.seed, args.steps, weights_dir=weights_dir, evaluation=evaluation)
         except checkpoints.CheckpointError as err:
             parser.exit(2, f"error: {err}\n")
         m = entry["metrics"]

@@ -24,12 +24,18 @@ import io
 import itertools
 import json
 import os
+import re
+import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.figure import Figure
+
+from .widgets import settled
 
 #: Set (to anything) while the book is built.
 BUILD_FLAG = "COURSE_BOOK_BUILD"
@@ -102,11 +108,15 @@ def grid_values(name: str, control: widgets.ValueWidget, values: Sequence | None
     return values if control.value in values else [control.value, *values]
 
 
-def render_frames(draw: Callable[..., Figure], names: list[str], values: list[list]) -> tuple[dict, list[str]]:
-    """``draw`` at every combination: ``{"i,j,...": image index or refusal message}`` and the distinct images."""
+def render_frames(draw: Callable[..., Figure], names: list[str], values: list[list],
+                  settle: Callable[[dict], dict] | None = None) -> tuple[dict, list[str]]:
+    """``draw`` at every combination: ``{"i,j,...": image index or refusal message}`` and the distinct images.
+
+    ``settle`` adjusts each combination as the live widget would (``widgets.settled``).
+    """
     frames, images, seen = {}, [], {}
     for positions in itertools.product(*(range(len(v)) for v in values)):
-        params = {name: values[k][p] for k, (name, p) in enumerate(zip(names, positions))}
+        params, _ = settled(settle, {name: values[k][p] for k, (name, p) in enumerate(zip(names, positions))})
         key = ",".join(map(str, positions))
         try:
             url = figure_png(draw(**params))
@@ -136,7 +146,8 @@ def control_html(index: int, name: str, control: widgets.ValueWidget, values: li
             f'data-control="{index}"> <span data-value-of="{index}"></span></label>')
 
 
-def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget], **grid: Sequence) -> str:
+def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget],
+              settle: Callable[[dict], dict] | None = None, **grid: Sequence) -> str:
     """The self-contained HTML of a twin: controls, the default frame as a plain image, the other frames, a script."""
     unknown = set(grid) - set(controls)
     if unknown:
@@ -144,7 +155,9 @@ def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidg
     names = list(controls)
     values = [grid_values(name, controls[name], grid.get(name)) for name in names]
     varied = [k for k, v in enumerate(values) if len(v) > 1]
-    frames, images = render_frames(draw, names, values)
+    start = time.perf_counter()
+    frames, images = render_frames(draw, names, values, settle)
+    seconds = time.perf_counter() - start
     default_key = ",".join(str(v.index(controls[n].value)) for n, v in zip(names, values))
     first = frames[default_key]
     data = {"values": values, "labels": [[str(x) for x in v] for v in values], "frames": frames, "images": images}
@@ -154,7 +167,8 @@ def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidg
     fixed = "".join(f'<input type="hidden" value="0" data-control="{k}">' for k in range(len(names)) if k not in varied)
     src = images[first] if isinstance(first, int) else ""
     block = (
-        f'<div class="course-twin" id="{element_id}" data-frame="{default_key}">'
+        f'<div class="course-twin" id="{element_id}" data-frame="{default_key}" data-draw="{draw.__name__}" '
+        f'data-frames="{len(frames)}" data-build-seconds="{seconds:.1f}">'
         f'<div class="twin-controls">{inputs}{fixed}</div>'
         f'<img class="twin-frame" alt="{html.escape(draw.__name__)} at the chosen setting" src="{src}">'
         f'<p class="twin-message"></p>'
@@ -167,12 +181,42 @@ def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidg
     return block
 
 
-def twin(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget], **grid: Sequence) -> HTML | None:
-    """In the book build: the kernel-free twin of ``interactive_figure(draw, **controls)``; live: nothing.
+def twin(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget],
+         settle: Callable[[dict], dict] | None = None, **grid: Sequence) -> HTML | None:
+    """In the book build: the kernel-free twin of ``interactive_figure(draw, settle=settle, **controls)``; live: nothing.
 
     ``grid`` gives, for the controls to vary, the values to pre-render (e.g.
     ``index=range(0, 50, 7)``); the others stay at their defaults.
     """
     if not building_book():
         return None
-    return HTML(twin_html(draw, controls, **grid))
+    return HTML(twin_html(draw, controls, settle, **grid))
+
+
+def report(build: Path) -> list[tuple[str, str, int, int, float]]:
+    """(page, draw function, bytes, frames, build seconds) of every twin in a built book's HTML pages."""
+    rows = []
+    for page in sorted(build.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for match in re.finditer(r'<div class="course-twin".*?</script></div>', text, re.S):
+            block = match.group(0)
+            attrs = dict(re.findall(r'data-(draw|frames|build-seconds)="([^"]*)"', block[:400]))
+            rows.append((page.relative_to(build).as_posix(), attrs["draw"], len(block.encode()),
+                         int(attrs["frames"]), float(attrs["build-seconds"])))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m utils.twin [BUILD]``: the size, frames and build time of every twin in the built book."""
+    build = Path(argv[0] if argv else "_build/html")
+    rows = report(build)
+    print(f"{'page':<46}{'draw':<24}{'KB':>8}{'frames':>8}{'build s':>9}")
+    for page, draw, size, frames, seconds in rows:
+        flag = "  OVER BUDGET" if size > MAX_BYTES else ""
+        print(f"{page:<46}{draw:<24}{size / 1024:>8.0f}{frames:>8}{seconds:>9.1f}{flag}")
+    print(f"{len(rows)} twins, {sum(r[2] for r in rows) / 1024:.0f} KB, {sum(r[4] for r in rows):.0f} s to build")
+    return 1 if any(r[2] > MAX_BYTES for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -24,23 +24,46 @@ def defaults(controls: dict[str, widgets.ValueWidget]) -> dict:
     return {name: control.value for name, control in controls.items()}
 
 
-def interactive_figure(draw: Callable[..., Figure], columns: int = 3, **controls: widgets.ValueWidget) -> widgets.VBox:
+def settled(settle: Callable[[dict], dict] | None, params: dict) -> tuple[dict, str]:
+    """``settle(params)`` (a control that narrows another's range moves it back in), and a note of what moved."""
+    if settle is None:
+        return params, ""
+    new = settle(dict(params))
+    moved = [f"{name} {params[name]} → {new[name]}" for name in params if new[name] != params[name]]
+    return new, ("adjusted to stay possible: " + ", ".join(moved)) if moved else ""
+
+
+def interactive_figure(draw: Callable[..., Figure], columns: int = 3, settle: Callable[[dict], dict] | None = None,
+                       **controls: widgets.ValueWidget) -> widgets.VBox:
     """Controls above a figure that ``draw(**values)`` redraws whenever a control changes.
 
     ``controls`` maps ``draw``'s parameter names to ipywidgets (sliders,
-    dropdowns...). Returns the assembled widget; display it as a cell's result.
+    dropdowns...). ``settle(params) -> params`` resolves settings where one
+    control makes another impossible (e.g. a pixel outside a smaller image):
+    the other control is moved, and a note says so; only settings impossible
+    by themselves get the red message. Returns the assembled widget; display
+    it as a cell's result.
     """
     output, message = widgets.Output(), widgets.HTML()
+    busy = False
 
     def redraw(_change=None) -> None:
+        nonlocal busy
+        if busy:  # settle's own changes to the controls: one redraw, after all of them
+            return
+        busy = True
+        params, note = settled(settle, defaults(controls))
+        for name, value in params.items():
+            controls[name].value = value
+        busy = False
         with output:
             output.clear_output(wait=True)
             try:
-                figure = draw(**defaults(controls))
+                figure = draw(**params)
             except ValueError as err:
                 message.value = f'<p style="color:#a00;font-weight:bold">Not possible: {html.escape(str(err))}</p>'
                 return
-            message.value = ""
+            message.value = f'<p style="color:#555">{html.escape(note)}</p>' if note else ""
             display(figure)
             plt.close(figure)
 

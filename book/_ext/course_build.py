@@ -1,16 +1,40 @@
-"""Sphinx extension: tell the chapters' kernels that the book is being built.
+"""Sphinx extension for the course's book.
 
-Jupyter Book executes every chapter from inside the Sphinx process, and each
-kernel inherits its environment. Setting ``COURSE_BOOK_BUILD`` here lets
-``utils.twin.twin`` render the kernel-free twins of the widgets for the book,
-and show nothing in a live notebook, where the real widget is running.
+- Tells the chapters' kernels that the book is being built: Jupyter Book runs
+  every chapter from inside the Sphinx process, and each kernel inherits its
+  environment, so setting ``COURSE_BOOK_BUILD`` here lets ``utils.twin.twin``
+  render the kernel-free twins of the widgets for the book (and show nothing
+  in a live notebook, where the real widget runs).
+- Adds the ``model-table`` directive: the model card's tables, read from the
+  shipped manifest at build time, so the model card is a plain page (no
+  kernel, no Colab button) that always describes the files that ship.
 """
 
 import os
 
+from docutils import nodes
+from docutils.parsers.rst import Directive
+
+from utils import model_card
 from utils.twin import BUILD_FLAG
+
+TABLES = {"models": model_card.describe_models, "metrics": model_card.metrics_table,
+          "instances": model_card.instance_table}
+
+
+class ModelTable(Directive):
+    """``{model-table} models|metrics|instances``: one of ``utils.model_card``'s HTML tables."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        if name not in TABLES:
+            raise self.error(f"model-table must be one of {sorted(TABLES)}, got {name!r}")
+        return [nodes.raw("", TABLES[name](), format="html")]
 
 
 def setup(app):
     os.environ[BUILD_FLAG] = "1"
+    app.add_directive("model-table", ModelTable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

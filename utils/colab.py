@@ -1,0 +1,168 @@
+"""Colab copies of the chapters: ``python -m utils.colab [--check] [BUILD]``.
+
+Colab (and plain Jupyter) render Markdown, not MyST: a glued number would
+show as ``{glue:text}`key``` and a solution in a dropdown would lie open. The
+book build is the one place that knows every number, so after it this tool
+writes ``colab/lectures/NN_topic.ipynb`` for every chapter: the same cells,
+with the numbers the build computed written in (marked as such; a timing,
+which depends on the machine, becomes a pointer to the output that prints
+it), citations and glossary terms as links into the published book, page
+references as links, and solutions in HTML ``<details>`` blocks that Colab
+folds. The book's Colab buttons open these copies (``repository.path_to_book``
+in ``_config.yml``). ``--check`` fails if the committed copies differ from
+what the current build gives. Used by ``make colab`` and ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import html
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "colab"
+GLUE_MIME = "application/papermill.record/text/plain"
+#: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
+VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup|seconds_ratio")
+_ROLE = re.compile(r"\{(glue:text|cite|term|doc)\}`([^`]*)`")
+_ADMONITION = re.compile(r"^(`{3,})\{admonition\} *(.*?)\n(?::class: *dropdown\n)?(.*?)^\1 *$", re.M | re.S)
+
+
+def book_url() -> str:
+    """The published book's address, from ``_config.yml`` (``html.baseurl``), ending in a slash."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["html"]["baseurl"].rstrip("/") + "/"
+
+
+def glue_values(executed: nbformat.NotebookNode) -> dict[str, object]:
+    """Every value an executed notebook glued, parsed back from its text form."""
+    values = {}
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            for mime, text in output.get("data", {}).items():
+                if mime == GLUE_MIME:
+                    key = output["metadata"]["scrapbook"]["name"]
+                    values[key] = literal(text)
+    return values
+
+
+def literal(text: str) -> object:
+    """A glued value from its repr: numbers, strings and lists of them; NumPy scalars unwrapped."""
+    text = re.sub(r"np\.(?:float|int)\d*\((.*?)\)", r"\1", text)
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def plain(latex: str) -> str:
+    """A BibTeX name without its LaTeX accents and braces: ``Cire{\\c{s}}an`` -> ``Ciresan``."""
+    text = re.sub(r"\\[a-zA-Z]+\{(\w)\}|\\[\"'`^~](\w)", lambda m: m.group(1) or m.group(2), latex)
+    return re.sub(r"[{}]", "", text).strip()
+
+
+def short_citation(entry: str) -> str:
+    """``Author et al. Year`` from one BibTeX entry's text."""
+    authors = re.search(r"author\s*=\s*\{(.*?)\},?\s*\n", entry, re.S).group(1)
+    year = re.search(r"year\s*=\s*\{?(\d{4})", entry).group(1)
+    names = [plain(a.split(",")[0]) for a in re.split(r"\s+and\s+", authors)]
+    who = names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al."
+    return f"{who} {year}"
+
+
+def bibliography() -> dict[str, str]:
+    """``{key: "Author et al. Year"}`` for every entry of ``book/references.bib``."""
+    text = (ROOT / "book" / "references.bib").read_text()
+    entries = re.split(r"\n(?=@)", "\n" + text)
+    return {m.group(1): short_citation(e) for e in entries if (m := re.match(r"\s*@\w+\{([^,]+),", e))}
+
+
+def page_link(target: str, url: str) -> str:
+    """A Markdown link to book page ``target`` (a ``{doc}`` path relative to ``lectures/``)."""
+    path = (Path("lectures") / target).as_posix()
+    parts = []
+    for part in path.split("/"):
+        if part == "..":
+            parts.pop()
+        else:
+            parts.append(part)
+    return f"{url}{'/'.join(parts)}.html"
+
+
+def replace_role(match: re.Match, values: dict, bib: dict, url: str) -> str:
+    kind, content = match.groups()
+    if kind == "glue:text":
+        key, _, fmt = content.partition(":")
+        if VOLATILE.search(key):
+            return "(measured on your machine: see the output of the cell that computes it)"
+        value = values[key]
+        shown = format(value, fmt) if fmt else str(value)
+        return f'<span title="computed when the book was built">{html.escape(shown)}</span>'
+    if kind == "cite":
+        keys = [k.strip() for k in content.split(",")]
+        return "(" + "; ".join(f"[{bib[k]}]({url}book/bibliography.html)" for k in keys) + ")"
+    text, _, target = content.partition(" <")
+    target = target.rstrip(">") or text
+    if kind == "term":
+        slug = re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-")
+        return f"[{text}]({url}book/glossary.html#term-{slug})"
+    name = text if target != text else Path(target).name.replace("_", " ")
+    return f"[{name}]({page_link(target, url)})"
+
+
+def convert_markdown(text: str, values: dict, bib: dict, url: str) -> str:
+    """One Markdown cell with every MyST role and admonition replaced by plain Markdown or HTML."""
+    def details(match: re.Match) -> str:
+        return f"<details>\n<summary>{match.group(2)}</summary>\n\n{match.group(3).strip()}\n\n</details>"
+
+    text = _ADMONITION.sub(details, text)
+    return _ROLE.sub(lambda m: replace_role(m, values, bib, url), text)
+
+
+def convert(source: Path, executed: Path) -> nbformat.NotebookNode:
+    """The Colab copy of chapter ``source``, with the numbers of the executed notebook ``executed``."""
+    notebook = nbformat.read(source, as_version=4)
+    values, bib, url = glue_values(nbformat.read(executed, as_version=4)), bibliography(), book_url()
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = convert_markdown(cell.source, values, bib, url)
+    notebook.cells[1].source += (f"\n\n*This is the Colab copy of a chapter of [the book]({url}). Numbers in the "
+                                 "text are those the book's build computed; the cells recompute them.*")
+    return notebook
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.colab", description=__doc__.splitlines()[0])
+    parser.add_argument("build", nargs="?", type=Path, default=ROOT / "_build",
+                        help="the book build whose executed notebooks hold the numbers")
+    parser.add_argument("--check", action="store_true", help="fail if the committed copies are stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for source in sorted((ROOT / "lectures").glob("0*.ipynb")):
+        executed = args.build / "jupyter_execute" / "lectures" / source.name
+        if not executed.exists():
+            print(f"error: no executed {source.name} under {args.build}; build the book first", file=sys.stderr)
+            return 2
+        text = nbformat.writes(convert(source, executed)) + "\n"
+        target = OUT_DIR / "lectures" / source.name
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                stale.append(target.relative_to(ROOT).as_posix())
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+    if stale:
+        print(f"stale Colab copies: {', '.join(stale)}; run `make colab` and commit them", file=sys.stderr)
+        return 1
+    print("Colab copies " + ("are up to date" if args.check else f"written to {OUT_DIR.relative_to(ROOT)}/"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
