@@ -52,3 +52,18 @@ def test_tree_cover_refuses_a_bad_threshold():
     image, _ = Shapes("test", 1)[0]
     with pytest.raises(ValueError, match="threshold"):
         bottom_up.tree_cover(image, torch.full((6, 64, 64), 1 / 6), threshold=0)
+
+
+def test_colour_graph_is_scikit_images_rag_mean_color():
+    from skimage import graph
+
+    image, _ = Shapes("test", 2, image_size=128)[1]
+    regions = bottom_up.superpixels(image, 100.0)
+    rgb = image.permute(1, 2, 0).double().numpy()
+    ours, theirs = bottom_up.colour_graph(rgb, regions), graph.rag_mean_color(rgb, regions)
+    assert set(map(frozenset, ours.edges)) == set(map(frozenset, theirs.edges))
+    for x, y in theirs.edges:
+        assert np.isclose(ours.edges[x, y]["weight"], theirs.edges[x, y]["weight"])
+    for n in theirs.nodes:
+        assert ours.nodes[n]["pixel count"] == theirs.nodes[n]["pixel count"]
+        assert np.allclose(ours.nodes[n]["mean color"], theirs.nodes[n]["mean color"])

@@ -18,6 +18,12 @@ except ImportError:  # no book tool chain: the chapter still runs, the value jus
 
 
 def glue(name: str, value: Any) -> None:
-    """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose; shows nothing in the notebook."""
+    """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose; shows nothing in the notebook.
+
+    NumPy and torch scalars are stored as plain Python numbers, so a format
+    such as ``:.3f`` in the prose applies to them.
+    """
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     if _myst_glue is not None:
         _myst_glue(name, value, display=False)

@@ -5,6 +5,8 @@ Used by ``lectures/07_instance_segmentation``; the methods are in ``utils/instan
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -13,7 +15,7 @@ from matplotlib.patches import Rectangle
 
 from . import viz
 from .data import CLASS_NAMES, Shapes
-from .instances import METHODS, detect
+from .instances import METHODS, detect_all
 from .metrics import mask_average_precision, mask_iou, match_detections
 
 #: Test scenes the widget can show (128x128, like the FCN family's).
@@ -86,6 +88,12 @@ def draw_detections(ax: plt.Axes, image: torch.Tensor, prediction: dict, target:
             ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="white", lw=1.2, ls="--"))
 
 
+@functools.lru_cache(maxsize=WIDGET_SCENES)
+def scene_detections(index: int) -> dict[str, dict]:
+    """Every method's detections on widget scene ``index``, computed once: the widget and its twin redraw often."""
+    return detect_all(METHODS, Shapes("test", WIDGET_SCENES, image_size=128)[index][0])
+
+
 def above(prediction: dict, score_threshold: float) -> dict:
     """The detections scoring at least ``score_threshold``."""
     check_threshold("score_threshold", score_threshold)
@@ -102,7 +110,7 @@ def draw_instances(index: int = 0, method: str = "hypercolumn", score_threshold:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     check_threshold("iou_threshold", iou_threshold)
     image, target = Shapes("test", WIDGET_SCENES, image_size=128)[index]
-    prediction = above(detect(method, image), score_threshold)
+    prediction = above(scene_detections(index)[method], score_threshold)
     ap = mask_average_precision([prediction], [target], (iou_threshold,))["ap"]
     fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.8))
     viz.show(axes[0], viz.overlay_instances(image, target["masks"]), "truth")
