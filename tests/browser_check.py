@@ -179,12 +179,13 @@ def check_page(browser, root: Path, base_url: str, page_path: Path) -> tuple[lis
         page.wait_for_selector("mjx-container", timeout=20000, state="attached")
     problems = dom_problems(page.content(), source, root, url)
     twins = page.locator(".course-twin")
-    for t in range(twins.count()):
+    count = twins.count()
+    for t in range(count):
         problems += exercise_twin(twins.nth(t))
     problems += [f"asked another host: {u}" for u in sorted(set(remote))]
     problems += [f"console error: {e}" for e in errors]
     context.close()
-    return [f"{rel}: {p}" for p in problems], twins.count()
+    return [f"{rel}: {p}" for p in problems], count
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

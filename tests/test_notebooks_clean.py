@@ -37,4 +37,4 @@ def test_widgets_have_a_kernel_free_twin(path):
             widgets += 1
             assert "remove-output" in cell["metadata"].get("tags", [])
             assert following is not None and "".join(following["source"]).startswith("twin(")
-    assert widgets or path.name == "_template.ipynb", f"{path.name} has no widget"
+    assert widgets, f"{path.name} has no widget"

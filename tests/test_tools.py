@@ -32,6 +32,13 @@ def test_bench_pieces_report_positive_rates():
 
 
 def test_model_card_lists_every_shipped_model():
-    described, metrics = model_card.describe_models(), model_card.metrics_table()
+    described = model_card.describe_models()
+    scores = model_card.metrics_table() + model_card.instance_table()
     for name in checkpoints.read_manifest():
-        assert f"<code>{name}</code>" in described and f"<code>{name}</code>" in metrics
+        assert f"<code>{name}</code>" in described and scores.count(f"<code>{name}</code>") == 1
+
+
+def test_cumulative_steps_add_the_stages_a_model_started_from():
+    manifest = checkpoints.read_manifest()
+    assert model_card.cumulative_steps("fcn8s", manifest) == sum(manifest[n]["steps"] for n in ("fcn32s", "fcn16s", "fcn8s"))
+    assert model_card.cumulative_steps("fcn32s_long", manifest) == model_card.cumulative_steps("fcn8s", manifest)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import html
+import json
 import re
 import sys
 from pathlib import Path
@@ -27,7 +28,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "colab"
-GLUE_MIME = "application/papermill.record/text/plain"
 #: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
 VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup|seconds_ratio")
 _ROLE = re.compile(r"\{(glue:text|cite|term|doc)\}`([^`]*)`")
@@ -40,16 +40,9 @@ def book_url() -> str:
     return config["html"]["baseurl"].rstrip("/") + "/"
 
 
-def glue_values(executed: nbformat.NotebookNode) -> dict[str, object]:
-    """Every value an executed notebook glued, parsed back from its text form."""
-    values = {}
-    for cell in executed.cells:
-        for output in cell.get("outputs", []):
-            for mime, text in output.get("data", {}).items():
-                if mime == GLUE_MIME:
-                    key = output["metadata"]["scrapbook"]["name"]
-                    values[key] = literal(text)
-    return values
+def glue_values(record: Path) -> dict[str, object]:
+    """Every value a chapter glued in the book build, from myst-nb's ``NN_topic.glue.json``, parsed back."""
+    return {key: literal(output["data"]["text/plain"]) for key, output in json.loads(record.read_text()).items()}
 
 
 def literal(text: str) -> object:
@@ -125,10 +118,10 @@ def convert_markdown(text: str, values: dict, bib: dict, url: str) -> str:
     return _ROLE.sub(lambda m: replace_role(m, values, bib, url), text)
 
 
-def convert(source: Path, executed: Path) -> nbformat.NotebookNode:
-    """The Colab copy of chapter ``source``, with the numbers of the executed notebook ``executed``."""
+def convert(source: Path, record: Path) -> nbformat.NotebookNode:
+    """The Colab copy of chapter ``source``, with the numbers the build glued (``record``, a ``.glue.json``)."""
     notebook = nbformat.read(source, as_version=4)
-    values, bib, url = glue_values(nbformat.read(executed, as_version=4)), bibliography(), book_url()
+    values, bib, url = glue_values(record), bibliography(), book_url()
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = convert_markdown(cell.source, values, bib, url)
@@ -145,11 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for source in sorted((ROOT / "lectures").glob("0*.ipynb")):
-        executed = args.build / "jupyter_execute" / "lectures" / source.name
-        if not executed.exists():
-            print(f"error: no executed {source.name} under {args.build}; build the book first", file=sys.stderr)
+        record = args.build / "jupyter_execute" / "lectures" / f"{source.stem}.glue.json"
+        if not record.exists():
+            print(f"error: no glued values of {source.name} under {args.build}; build the book first", file=sys.stderr)
             return 2
-        text = nbformat.writes(convert(source, executed)) + "\n"
+        text = nbformat.writes(convert(source, record)) + "\n"
         target = OUT_DIR / "lectures" / source.name
         if args.check:
             if not target.exists() or target.read_text() != text:

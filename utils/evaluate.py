@@ -25,10 +25,27 @@ from .models import FCN_IMAGE_SIZE, ZOO
 MANIFEST_EVAL: dict = {"split": "test", "seed": 0, "length": 1000}
 
 
+#: Images per forward pass on a CPU: small batches keep the activations in cache (3x faster than 300 at once).
+CHUNK = 25
+
+
+@torch.no_grad()
+def in_chunks(run, images: torch.Tensor, size: int = CHUNK):
+    """``run(images)`` computed ``size`` images at a time and put back together.
+
+    ``run`` returns a tensor (B, ...) or a list of them (a recurrent model's
+    passes); the result has the same form, for all of ``images`` (B, 3, H, W).
+    """
+    parts = [run(chunk) for chunk in images.split(size)]
+    if isinstance(parts[0], torch.Tensor):
+        return torch.cat(parts)
+    return [torch.cat(group) for group in zip(*parts)]
+
+
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Label maps (B, H, W) for images (B, 3, H, W): the arg-max of the model's per-pixel scores."""
-    return model.segment(images).argmax(1)
+    return in_chunks(model.segment, images).argmax(1)
 
 
 @torch.no_grad()
@@ -88,7 +105,7 @@ def refinement_metrics(model: nn.Module, split: str = "test", seed: int = 0, len
     totals = torch.zeros(iterations, NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
     for start in range(0, length, 50):
         images, semantic = data.batch(range(start, min(start + 50, length)))
-        for t, scores in enumerate(model(images.to(device), iterations)):
+        for t, scores in enumerate(in_chunks(lambda x: model(x, iterations), images.to(device))):
             totals[t] += confusion_matrix(scores.argmax(1).cpu(), semantic, NUM_CLASSES)
     summaries = [summarise(c) for c in totals]
     return {"miou_by_iteration": [s["miou"] for s in summaries],

@@ -16,6 +16,7 @@ from matplotlib.patches import Rectangle
 
 from . import bottom_up, checkpoints, viz
 from .bootstrap import scene_confusions
+from .evaluate import in_chunks
 from .data import CLASS_NAMES, NUM_CLASSES, Shapes
 from .metrics import iou_per_class, mean_iou
 from .models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
@@ -72,7 +73,7 @@ def draw_receptive_fields(index: int = 0, levels: int = 3, image_size: int = 64)
 @torch.no_grad()
 def probabilities(name: str, images: torch.Tensor, use_levels: tuple[bool, ...] | None = None) -> torch.Tensor:
     """Class probabilities (B, C, H, W) of shipped model ``name`` on (B, 3, H, W) images."""
-    return checkpoints.load_shared(name)(images, use_levels).softmax(1)
+    return in_chunks(lambda x: checkpoints.load_shared(name)(x, use_levels), images).softmax(1)
 
 
 def cleaned(image: torch.Tensor, probs: torch.Tensor, cleanup: str, scale: float) -> torch.Tensor:

@@ -57,7 +57,9 @@ _SCRIPT = """
     return el.type === "checkbox" ? values.indexOf(el.checked) : Number(el.value);
   }
   function show() {
-    var key = inputs.map(position).join(",");
+    var positions = [];
+    inputs.forEach(function (el) { positions[Number(el.dataset.control)] = position(el); });
+    var key = positions.join(",");
     var frame = data.frames[key];
     inputs.forEach(function (el) {
       var label = root.querySelector("[data-value-of='" + el.dataset.control + "']");
@@ -154,31 +156,38 @@ def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidg
         raise ValueError(f"grid names controls the widget does not have: {sorted(unknown)}")
     names = list(controls)
     values = [grid_values(name, controls[name], grid.get(name)) for name in names]
-    varied = [k for k, v in enumerate(values) if len(v) > 1]
     start = time.perf_counter()
     frames, images = render_frames(draw, names, values, settle)
     seconds = time.perf_counter() - start
     default_key = ",".join(str(v.index(controls[n].value)) for n, v in zip(names, values))
-    first = frames[default_key]
-    data = {"values": values, "labels": [[str(x) for x in v] for v in values], "frames": frames, "images": images}
-    element_id = f"twin-{draw.__name__}-{next(_COUNTER)}"
-    inputs = "".join(control_html(k, names[k], controls[names[k]], values[k]) for k in varied)
-    # The hidden fixed controls still take part in the key, as position 0.
-    fixed = "".join(f'<input type="hidden" value="0" data-control="{k}">' for k in range(len(names)) if k not in varied)
-    src = images[first] if isinstance(first, int) else ""
-    block = (
-        f'<div class="course-twin" id="{element_id}" data-frame="{default_key}" data-draw="{draw.__name__}" '
-        f'data-frames="{len(frames)}" data-build-seconds="{seconds:.1f}">'
-        f'<div class="twin-controls">{inputs}{fixed}</div>'
-        f'<img class="twin-frame" alt="{html.escape(draw.__name__)} at the chosen setting" src="{src}">'
-        f'<p class="twin-message"></p>'
-        f'<script type="application/json" class="twin-data">{json.dumps(data)}</script>'
-        f'<script>{_SCRIPT % {"id": json.dumps(element_id)}}</script></div>'
-    )
+    block = assemble(draw.__name__, controls, values, frames, images, default_key, seconds)
     if len(block) > MAX_BYTES:
         raise ValueError(f"grid: the twin of {draw.__name__} would weigh {len(block):,} bytes, more than "
                          f"{MAX_BYTES:,}; give fewer values")
     return block
+
+
+def assemble(name: str, controls: dict[str, widgets.ValueWidget], values: list[list], frames: dict,
+             images: list[str], default_key: str, seconds: float) -> str:
+    """The twin's HTML block around its rendered ``frames`` and ``images`` (see ``twin_html``)."""
+    names = list(controls)
+    varied = [k for k, v in enumerate(values) if len(v) > 1]
+    inputs = "".join(control_html(k, names[k], controls[names[k]], values[k]) for k in varied)
+    # The fixed controls still take part in the key, at position 0 (their default).
+    fixed = "".join(f'<input type="hidden" value="0" data-control="{k}">' for k in range(len(names)) if k not in varied)
+    first = frames[default_key]
+    data = {"values": values, "labels": [[str(x) for x in v] for v in values], "frames": frames, "images": images}
+    element_id = f"twin-{name}-{next(_COUNTER)}"
+    return (
+        f'<div class="course-twin" id="{element_id}" data-frame="{default_key}" data-draw="{name}" '
+        f'data-frames="{len(frames)}" data-build-seconds="{seconds:.1f}">'
+        f'<div class="twin-controls">{inputs}{fixed}</div>'
+        f'<img class="twin-frame" alt="{html.escape(name)} at the chosen setting" '
+        f'src="{images[first] if isinstance(first, int) else ""}">'
+        f'<p class="twin-message"></p>'
+        f'<script type="application/json" class="twin-data">{json.dumps(data)}</script>'
+        f'<script>{_SCRIPT % {"id": json.dumps(element_id)}}</script></div>'
+    )
 
 
 def twin(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget],

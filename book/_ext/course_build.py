@@ -5,6 +5,11 @@
   environment, so setting ``COURSE_BOOK_BUILD`` here lets ``utils.twin.twin``
   render the kernel-free twins of the widgets for the book (and show nothing
   in a live notebook, where the real widget runs).
+- Keeps the pages quiet offline: the theme's colour mode gets a default (an
+  empty one makes pydata-sphinx-theme log a console error on every page), and
+  the Thebe scripts Jupyter Book always adds are dropped: the book has no
+  live-kernel button (chapters run on Colab or locally), and the scripts
+  declare their CDN address twice, a console error of their own.
 - Adds the ``model-table`` directive: the model card's tables, read from the
   shipped manifest at build time, so the model card is a plain page (no
   kernel, no Colab button) that always describes the files that ship.
@@ -34,7 +39,17 @@ class ModelTable(Directive):
         return [nodes.raw("", TABLES[name](), format="html")]
 
 
+def quiet_pages(app, pagename, templatename, context, doctree):
+    """A default colour mode for the theme's inline script, and no Thebe scripts."""
+    context["default_mode"] = "light"
+    def is_thebe(script) -> bool:
+        return "thebe" in (str(script) + str(getattr(script, "attributes", {}).get("body", ""))).lower()
+
+    context["script_files"] = [s for s in context.get("script_files", []) if not is_thebe(s)]
+
+
 def setup(app):
     os.environ[BUILD_FLAG] = "1"
     app.add_directive("model-table", ModelTable)
+    app.connect("html-page-context", quiet_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
