@@ -47,6 +47,8 @@ PAPERS: dict[str, Reported] = {
     "mnc_ap50": Reported(63.5, "dai2016mnc", "PASCAL VOC2012 val (SBD masks)", "mask AP at IoU 0.5 (mAPr)"),
     "mnc_seconds": Reported(0.36, "dai2016mnc", "PASCAL VOC2012 val", "seconds per image", "s"),
     "sds_seconds": Reported(48.0, "dai2016mnc", "PASCAL VOC2012 val", "seconds per image (SDS, as timed by MNC)", "s"),
+    "odena_overlap_1d": Reported(2, "odena2016checkerboard", "kernel 3, stride 2", "max / min overlap, 1-D", ":1"),
+    "odena_overlap_2d": Reported(4, "odena2016checkerboard", "kernel 3, stride 2", "max / min overlap, 2-D", ":1"),
     "maskrcnn_ap": Reported(35.7, "he2017maskrcnn", "COCO test-dev", "mask AP (0.5:0.95), R-101-FPN"),
 }
 
