@@ -55,8 +55,12 @@ def test_receptive_field_of_patchnet_is_the_patch(net):
         patches.receptive_fields([("bad", 0, 1)])
 
 
-def test_median_seconds_is_positive():
-    assert patches.median_seconds(lambda: sum(range(100)), repeats=3) > 0
+def test_best_seconds_interleaves_and_keeps_the_fastest():
+    from utils.timing import best_seconds
+
+    calls = []
+    best = best_seconds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=2)
+    assert calls == ["a", "b"] * 3 and set(best) == {"a", "b"} and all(v >= 0 for v in best.values())
 
 
 def test_patch_probe_figure_and_its_refusals():

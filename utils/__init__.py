@@ -5,13 +5,20 @@
 - ``utils.viz``: colour-coded label maps, overlays and grids (every chapter).
 - ``utils.classical``: the coins photograph segmented without learning (chapter 1).
 - ``utils.tasks``: the three tasks on one scene, degraded predictions (chapter 1).
-- ``utils.patches``: sliding windows, convolutionalisation, receptive fields (chapter 2).
+- ``utils.patches``: sliding windows, convolutionalisation, receptive fields, work counts (chapter 2).
+- ``utils.multiscale`` / ``utils.bottom_up``: the pyramid's measurements; superpixels and the tree (chapter 3).
+- ``utils.refinement``: passes, repairs and damaged starts of the recurrent network (chapter 4).
 - ``utils.fcn_viz``: the FCN family's figures (chapter 5).
 - ``utils.arithmetic`` / ``utils.arithmetic_viz``: convolution arithmetic and its pictures (chapter 6).
-- ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 and 5).
+- ``utils.proposals``, ``utils.instances``, ``utils.instance_viz``, ``utils.instance_training``: chapter 7's
+  proposals, instance methods, figures and losses.
+- ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 to 7).
 - ``utils.checkpoints``: verified weights and their manifest; ``utils.model_card`` its tables.
-- ``utils.train`` / ``utils.evaluate`` / ``utils.bench``: the command-line tools.
-- ``utils.widgets``: the thin interactive layer over the chapters' drawing functions.
+- ``utils.train`` / ``utils.evaluate`` / ``utils.bench`` / ``utils.zoo_archive``: the command-line tools.
+- ``utils.bootstrap`` (noise scales), ``utils.timing`` (load-robust timing), ``utils.papers`` (published
+  numbers and verdicts), ``utils.glue`` (numbers for the prose): shared by the chapters.
+- ``utils.widgets`` / ``utils.twin``: the live widgets and their kernel-free twins in the book.
+- ``utils.colab``: the Colab copies of the chapters.
 - ``utils.exercises``: the exercises' checkers.
 
 Every chapter starts with ``device = utils.setup()``.

@@ -86,18 +86,16 @@ def connected_components(image: torch.Tensor, models: dict | None = None) -> dic
 
 
 @torch.no_grad()
-def sds_modes(image: torch.Tensor, candidates: torch.Tensor | None = None,
-              models: dict | None = None) -> dict[str, dict[str, torch.Tensor]]:
+def sds_modes(image: torch.Tensor, models: dict | None = None) -> dict[str, dict[str, torch.Tensor]]:
     """SDS on ``image`` (3, H, W) with each classifier: ``{"sds_box": ..., "sds_region": ..., "sds": ...}``.
 
     Every proposal is classified; it keeps its best object class and that
     class's probability as its score; class-wise mask NMS prunes duplicates.
     The crops' features are computed once for the three classifiers.
-    ``candidates`` (P, H, W) replaces the proposals (to reuse one set).
     """
     check_image(image)
     net = model("sds", models)
-    masks = proposals(image) if candidates is None else candidates
+    masks = proposals(image)
     if len(masks) == 0:
         return {name: empty_prediction(*image.shape[-2:]) for name in SDS_MODES}
     scores = net(net.features(image, masks, boxes_of(masks)))

@@ -1,4 +1,4 @@
-"""Patch-based labelling and its costs: sliding windows, receptive fields, timing (chapter 2).
+"""Patch-based labelling and its costs: sliding windows, receptive fields, work counts (chapter 2).
 
 ``lectures/02_patches_to_fcn`` writes the sliding window, the receptive
 field table and the convolutionalised classifier out for the reader; the
@@ -8,9 +8,6 @@ versions here (and ``PatchNet.dense``) are the ones the tests hold them to.
 from __future__ import annotations
 
 import copy
-import statistics
-import time
-from typing import Callable
 
 import matplotlib.pyplot as plt
 import torch
@@ -121,17 +118,6 @@ def ideal_speedup(dense: nn.Module, patch_shape: tuple[int, int, int], image_sha
     with torch.no_grad():
         grid = copy.deepcopy(dense).to("meta")(torch.empty(1, *image_shape, device="meta")).shape[-2:]
     return multiply_adds(dense, patch_shape) * grid[0] * grid[1] / multiply_adds(dense, image_shape)
-
-
-def median_seconds(work: Callable[[], object], repeats: int = 5) -> float:
-    """Median wall time of ``repeats`` runs of ``work()``, after one warm-up run."""
-    work()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -> Figure:
