@@ -23,6 +23,17 @@ def test_band_confusions_cover_the_band_only():
     assert summarise(totals["all"])["miou"] > 0
 
 
+def test_band_confusions_of_labels_equal_the_models_own():
+    from utils.data import Shapes
+    from utils.evaluate import band_confusions_of, predict
+
+    model = checkpoints.load("fcn32s")
+    images, semantic = Shapes("val", 4, image_size=128).batch(range(4))
+    ours = band_confusions_of(predict(model, images), semantic, (1, 4))
+    theirs = band_confusions(model, "val", 0, 4, 128, widths=(1, 4))
+    assert all(torch.equal(ours[k], theirs[k]) for k in ("all", 1, 4))
+
+
 def test_bench_pieces_report_positive_rates():
     rates = bench.data_rates(64, scenes=20)
     assert set(rates) == {"images + semantic maps", "full targets (masks, boxes)"}

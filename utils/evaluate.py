@@ -49,24 +49,30 @@ def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def band_confusions(
-    model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
-    widths: tuple[int, ...] = (), batch_size: int = 50, device: str | torch.device = "cpu",
-) -> dict:
-    """Confusion matrices (NUM_CLASSES, NUM_CLASSES) of ``model`` over ``length`` scenes of ``split``.
+def band_confusions_of(pred: torch.Tensor, semantic: torch.Tensor, widths: tuple[int, ...] = ()) -> dict:
+    """Confusion matrices (NUM_CLASSES, NUM_CLASSES) of label maps ``pred`` against ``semantic`` (both (B, H, W)).
 
     Key ``"all"``: every pixel. Key ``w`` for each of ``widths``: only pixels
     within ``w`` pixels of a true label edge (``metrics.boundary_band``).
     """
+    totals = {"all": confusion_matrix(pred, semantic, NUM_CLASSES)}
+    for width in widths:
+        band = boundary_band(semantic, width)
+        totals[width] = confusion_matrix(pred[band], semantic[band], NUM_CLASSES)
+    return totals
+
+
+def band_confusions(
+    model: nn.Module, split: str = "test", seed: int = 0, length: int = 1000, image_size: int = 64,
+    widths: tuple[int, ...] = (), batch_size: int = 50, device: str | torch.device = "cpu",
+) -> dict:
+    """``band_confusions_of`` ``model``'s labels over ``length`` scenes of ``split``, summed batch by batch."""
     data = Shapes(split, length, image_size=image_size, seed=seed)
     totals = {key: torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64) for key in ("all", *widths)}
     for start in range(0, length, batch_size):
         images, semantic = data.batch(range(start, min(start + batch_size, length)))
-        pred = predict(model, images.to(device)).cpu()
-        totals["all"] += confusion_matrix(pred, semantic, NUM_CLASSES)
-        for width in widths:
-            band = boundary_band(semantic, width)
-            totals[width] += confusion_matrix(pred[band], semantic[band], NUM_CLASSES)
+        for key, counts in band_confusions_of(predict(model, images.to(device)).cpu(), semantic, widths).items():
+            totals[key] += counts
     return totals
 
 
