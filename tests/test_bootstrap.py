@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from utils.bootstrap import bootstrap_interval, miou_of, noise_verdict, pixel_accuracy_of, scene_confusions
+from utils import glue as glue_module
 from utils.metrics import confusion_matrix, mean_iou
 
 
@@ -36,7 +37,8 @@ def test_paired_difference_sees_a_real_gap_and_no_gap():
     assert diff == pytest.approx(miou_of(good) - miou_of(bad)) and low > 0
     same, low, high = bootstrap_interval(good, good)
     assert same == 0 and low == high == 0
-    assert noise_verdict(-0.01, 0.02).startswith("inside") and noise_verdict(0.01, 0.02).startswith("outside")
+    assert noise_verdict(-0.01, 0.02) == "inside the noise" and noise_verdict(0.01, 0.02) == "outside the noise"
+    assert noise_verdict(-0.02, -0.01) == "outside the noise"
 
 
 def test_refusals():
@@ -63,3 +65,12 @@ def test_ap_interval_matches_mask_ap_and_pairs_scenes():
     diff, low, high = ap_interval(good, targets, bad, threshold=0.75, resamples=200)
     assert diff > 0 and low > 0
     assert ap_interval(good, targets, good, resamples=50) == (0.0, 0.0, 0.0)
+
+
+def test_glue_interval_defines_the_four_names(monkeypatch):
+    recorded = {}
+    monkeypatch.setattr(glue_module, "glue", lambda name, value: recorded.__setitem__(name, value))
+    assert glue_module.glue_interval("gain", (0.03, 0.01, 0.05)) == (0.03, 0.01, 0.05)
+    assert recorded == {"gain": 0.03, "gain_ci_low": 0.01, "gain_ci_high": 0.05, "gain_verdict": "outside the noise"}
+    glue_module.glue_interval("tie", (0.0, -0.01, 0.01))
+    assert recorded["tie_verdict"] == "inside the noise"

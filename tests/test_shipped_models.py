@@ -56,3 +56,11 @@ def test_instance_orderings_on_an_unseen_seed():
     gap75 = ap["hypercolumn"]["ap75"] - ap["last_layer"]["ap75"]
     assert gap50 > 0 and gap75 > gap50, ap
     assert ap["maskrcnn"]["ap50"] >= 0.5 and ap["maskrcnn"]["ap50"] > ap["connected_components"]["ap50"], ap
+
+
+@pytest.mark.parametrize("pair", [("singlescale", "multiscale"), ("last_layer", "hypercolumn")])
+def test_compared_models_had_the_same_training(pair):
+    """Chapters 3 and 7 compare these pairs as 'trained the same way': same steps, batches, rate, seed, device."""
+    first, second = (MANIFEST[name] for name in pair)
+    for key in ("steps", "batch_size", "lr", "seed", "image_size", "device", "init_from"):
+        assert first[key] == second[key], key

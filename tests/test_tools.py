@@ -1,5 +1,6 @@
 """The benchmark, the model card tables and the edge-band evaluation."""
 
+import pytest
 import torch
 
 from utils import bench, checkpoints, model_card
@@ -47,6 +48,16 @@ def test_model_card_lists_every_shipped_model():
     scores = model_card.metrics_table() + model_card.instance_table()
     for name in checkpoints.read_manifest():
         assert f"<code>{name}</code>" in described and scores.count(f"<code>{name}</code>") == 1
+
+
+def test_trained_on_reads_the_manifest_device_as_prose():
+    assert model_card.trained_on("cpu: x86_64, 2 threads") == "2 CPU threads"
+    assert model_card.trained_on("cpu: arm64, 1 threads") == "1 CPU thread"
+    assert model_card.trained_on("cuda: NVIDIA H100 80GB HBM3") == "an NVIDIA H100 80GB HBM3 GPU"
+    for entry in checkpoints.read_manifest().values():
+        assert model_card.trained_on(entry["device"])
+    with pytest.raises(ValueError, match="device"):
+        model_card.trained_on("tpu: v5")
 
 
 def test_cumulative_steps_add_the_stages_a_model_started_from():

@@ -103,6 +103,9 @@ def inside_noise(low: float, high: float) -> bool:
 
 
 def noise_verdict(low: float, high: float) -> str:
-    """The phrase the prose uses for a difference with interval [low, high]."""
-    return "inside the noise (its interval contains zero)" if inside_noise(low, high) else \
-        "outside the noise (its interval excludes zero)"
+    """The phrase the prose puts after a difference's interval [low, high]: ``inside the noise`` or ``outside the noise``.
+
+    Chapter 3 defines it for the reader: inside the noise means the interval
+    contains zero, so the test scenes cannot tell the difference from none.
+    """
+    return "inside the noise" if inside_noise(low, high) else "outside the noise"

@@ -4,12 +4,15 @@ When the book is built, myst-nb's ``glue`` records the value so that
 ``{glue:text}`name``` in the markdown shows it. In a plain Jupyter or Colab
 session the record is invisible; where myst-nb is not installed at all (a
 fresh Colab runtime needs only what the chapters compute with) nothing
-happens, so a chapter never installs Sphinx to run. Used by every chapter.
+happens, so a chapter never installs Sphinx to run. Used by every chapter;
+``glue_interval`` glues a measured difference with its noise scale.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from .bootstrap import noise_verdict
 
 try:
     from myst_nb import glue as _myst_glue
@@ -27,3 +30,17 @@ def glue(name: str, value: Any) -> None:
         value = value.item()
     if _myst_glue is not None:
         _myst_glue(name, value, display=False)
+
+
+def glue_interval(key: str, interval: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Glue a difference and its bootstrap interval ``(value, low, high)`` for the prose; returns ``interval``.
+
+    Defines ``key``, ``key_ci_low``, ``key_ci_high`` and ``key_verdict``
+    (``inside the noise`` when the interval contains zero, else ``outside the
+    noise``), the four names every measured difference of the course has.
+    """
+    value, low, high = interval
+    for suffix, number in (("", value), ("_ci_low", low), ("_ci_high", high)):
+        glue(key + suffix, number)
+    glue(f"{key}_verdict", noise_verdict(low, high))
+    return interval

@@ -13,6 +13,22 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def trained_on(device: str) -> str:
+    """The manifest's ``device`` as prose: ``cpu: x86_64, 2 threads`` -> ``2 CPU threads``,
+    ``cuda: NVIDIA H100 80GB HBM3`` -> ``an NVIDIA H100 80GB HBM3 GPU``.
+
+    Chapters glue it beside training times, so a retrained zoo never leaves a
+    sentence saying where it was trained wrong.
+    """
+    kind, _, detail = device.partition(": ")
+    if kind == "cpu":
+        threads = detail.rpartition(", ")[2].removesuffix(" threads")
+        return f"{threads} CPU thread{'s' if threads != '1' else ''}" if threads.isdigit() else "a CPU"
+    if kind == "cuda":
+        return f"an {detail} GPU" if detail else "a GPU"
+    raise ValueError(f"device must be a manifest device such as 'cpu: x86_64, 2 threads' or 'cuda: NAME', got {device!r}")
+
+
 def cumulative_steps(name: str, manifest: dict[str, dict]) -> int:
     """``name``'s own steps plus those of every model it started from (FCN-8s: 32s + 16s + its own)."""
     entry = manifest[name]
