@@ -68,3 +68,9 @@ def test_the_fcn4s_checker_tells_a_working_model_from_a_broken_one():
 
     assert exercises.check_fcn4s(FCN4s).startswith("correct")
     assert exercises.check_fcn4s(FCN8s).startswith("not yet")
+
+
+def test_feedback_shows_as_plain_text_in_a_notebook():
+    """A checker's answer is the last value of a cell: its repr is what the reader sees, so no quotes."""
+    answer = exercises.check_receptive_field(0, [("conv", 3, 1)])
+    assert repr(answer) == str(answer) and answer.startswith("not yet")

@@ -15,9 +15,16 @@ from .patches import receptive_fields
 from .tasks import mean_scores
 
 
-def verdict(ok: bool, why: str) -> str:
-    """The checkers' one output format."""
-    return f"correct: {why}" if ok else f"not yet: {why}"
+class Feedback(str):
+    """A checker's answer: a string that a notebook shows as plain text, not as a quoted repr."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def verdict(ok: bool, why: str) -> Feedback:
+    """The checkers' one output format: ``correct: why`` or ``not yet: why``."""
+    return Feedback(f"correct: {why}" if ok else f"not yet: {why}")
 
 
 def compare(name: str, mine: torch.Tensor, reference: torch.Tensor, atol: float = 1e-6) -> str:

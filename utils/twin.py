@@ -43,6 +43,10 @@ BUILD_FLAG = "COURSE_BOOK_BUILD"
 FRAME_DPI = 80
 #: The page-weight budget of one twin (checked when it is built).
 MAX_BYTES = 1_500_000
+#: Inline styles (the twin must look right without the theme's CSS): controls spaced on wrapping rows,
+#: each slider's readout wide enough that the next label never touches it.
+CONTROLS_STYLE = "display: flex; flex-wrap: wrap; gap: 0.3em 1.5em; align-items: center; margin-bottom: 0.5em"
+VALUE_STYLE = "display: inline-block; min-width: 2.5em"
 #: Distinguishes twins of one page (and keeps their ids the same from build to build).
 _COUNTER = itertools.count()
 
@@ -145,7 +149,7 @@ def control_html(index: int, name: str, control: widgets.ValueWidget, values: li
                           for i, v in enumerate(values))
         return f'<label>{label} <select data-control="{index}">{options}</select></label>'
     return (f'<label>{label} <input type="range" min="0" max="{len(values) - 1}" step="1" value="{start}" '
-            f'data-control="{index}"> <span data-value-of="{index}"></span></label>')
+            f'data-control="{index}"> <span data-value-of="{index}" style="{VALUE_STYLE}"></span></label>')
 
 
 def twin_html(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget],
@@ -181,7 +185,7 @@ def assemble(name: str, controls: dict[str, widgets.ValueWidget], values: list[l
     return (
         f'<div class="course-twin" id="{element_id}" data-frame="{default_key}" data-draw="{name}" '
         f'data-frames="{len(frames)}" data-build-seconds="{seconds:.1f}">'
-        f'<div class="twin-controls">{inputs}{fixed}</div>'
+        f'<div class="twin-controls" style="{CONTROLS_STYLE}">{inputs}{fixed}</div>'
         f'<img class="twin-frame" alt="{html.escape(name)} at the chosen setting" '
         f'src="{images[first] if isinstance(first, int) else ""}">'
         f'<p class="twin-message"></p>'
