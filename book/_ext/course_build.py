@@ -10,6 +10,8 @@
   the Thebe scripts Jupyter Book always adds are dropped: the book has no
   live-kernel button (chapters run on Colab or locally), and the scripts
   declare their CDN address twice, a console error of their own.
+- Adds ``static/course.css``: a wider page on wide screens and code one step
+  smaller than the prose, so the chapters' code lines fit the column.
 - Adds the ``model-table`` directive: the model card's tables, read from the
   shipped manifest at build time, so the model card is a plain page (no
   kernel, no Colab button) that always describes the files that ship.
@@ -48,8 +50,15 @@ def quiet_pages(app, pagename, templatename, context, doctree):
     context["script_files"] = [s for s in context.get("script_files", []) if not is_thebe(s)]
 
 
+def add_stylesheet(app):
+    """Serve ``static/`` beside the theme's files and link ``course.css`` from every page."""
+    app.config.html_static_path.append(os.path.join(os.path.dirname(__file__), "static"))
+    app.add_css_file("course.css")
+
+
 def setup(app):
     os.environ[BUILD_FLAG] = "1"
+    app.connect("builder-inited", add_stylesheet)
     app.add_directive("model-table", ModelTable)
     app.connect("html-page-context", quiet_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
