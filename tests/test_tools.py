@@ -43,11 +43,15 @@ def test_bench_pieces_report_positive_rates():
     assert bench.evaluation_seconds("fcn8s", scenes=4) > 0
 
 
-def test_model_card_lists_every_shipped_model():
-    described = model_card.describe_models()
+def test_model_card_lists_every_shipped_model_in_chapter_order():
+    described, trained = model_card.describe_models(), model_card.training_table()
     scores = model_card.metrics_table() + model_card.instance_table()
-    for name in checkpoints.read_manifest():
-        assert f"<code>{name}</code>" in described and scores.count(f"<code>{name}</code>") == 1
+    names = list(checkpoints.read_manifest())
+    for name in names:
+        assert f"<code>{name}</code>" in described and f"<code>{name}</code>" in trained
+        assert scores.count(f"<code>{name}</code>") == 1
+    rows = [described.index(f"<code>{name}</code>") for name in ("patchnet", "fcn32s", "fcn8s", "maskrcnn")]
+    assert rows == sorted(rows)
 
 
 def test_trained_on_reads_the_manifest_device_as_prose():

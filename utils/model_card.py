@@ -5,12 +5,21 @@ from __future__ import annotations
 import html
 
 from .checkpoints import WEIGHTS_DIR, read_manifest
+from .models import ZOO
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table that scrolls sideways inside the article column instead of widening the page."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="course-table" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'
+            f'</thead><tbody>{body}</tbody></table></div>')
+
+
+def shipped() -> list[tuple[str, dict]]:
+    """The manifest's entries in the zoo's order (chapter by chapter), not the file's alphabetical one."""
+    manifest = read_manifest()
+    return [(name, manifest[name]) for name in ZOO if name in manifest]
 
 
 def trained_on(device: str) -> str:
@@ -36,29 +45,37 @@ def cumulative_steps(name: str, manifest: dict[str, dict]) -> int:
 
 
 def describe_models() -> str:
-    """One row per shipped model: what it is, how, where and how long it was trained."""
-    manifest = read_manifest()
+    """One row per shipped model: its chapter, what it is, its size and what it started from."""
     rows = []
-    for name, e in manifest.items():
+    for name, e in shipped():
         size_kb = (WEIGHTS_DIR / e["file"]).stat().st_size / 1024
         start = e["init_from"] or "scratch"
         if "trunk" in e:
             start += f"; reads frozen {e['trunk']['name']}"
+        rows.append([f"<code>{name}</code>", e["chapter"][:2], html.escape(e["description"]),
+                     f"{e['parameters']:,}", f"{size_kb:,.0f} KB", html.escape(start)])
+    return _table(["model", "chapter", "what it is", "trained parameters", "file", "started from"], rows)
+
+
+def training_table() -> str:
+    """One row per shipped model: how, where and how long it was trained, and which file that made."""
+    entries = dict(shipped())
+    rows = []
+    for name, e in entries.items():
         rows.append([
-            f"<code>{name}</code>", html.escape(e["description"]), f"{e['parameters']:,}", f"{size_kb:,.0f} KB",
-            html.escape(e["device"]), f"{e['steps']} x {e['batch_size']} @ {e['image_size']}px, lr {e['lr']}",
-            f"{cumulative_steps(name, manifest):,}", html.escape(start), f"{e['train_seconds']:.0f}", str(e["seed"]),
-            f"{e['torch']}, {e['trained_on']}", f"<code>{e['sha256'][:12]}</code>",
+            f"<code>{name}</code>", f"{e['steps']:,} x {e['batch_size']}", f"{e['image_size']}px", str(e["lr"]),
+            f"{cumulative_steps(name, entries):,}", html.escape(e["device"]), f"{e['train_seconds']:.0f}",
+            str(e["seed"]), f"{e['torch']}, {e['trained_on']}", f"<code>{e['sha256'][:12]}</code>",
         ])
-    header = ["model", "what it is", "trained parameters", "file", "device", "steps x batch", "cumulative steps",
-              "started from", "seconds", "seed", "torch, date", "sha256"]
+    header = ["model", "steps x batch", "scenes", "lr", "cumulative steps", "device", "seconds", "seed",
+              "torch, date", "sha256"]
     return _table(header, rows)
 
 
 def metrics_table() -> str:
     """One row per shipped semantic model: its recorded test metrics."""
     rows = []
-    for name, e in read_manifest().items():
+    for name, e in shipped():
         m = e["metrics"]
         if "miou" not in m:
             continue
@@ -71,7 +88,7 @@ def metrics_table() -> str:
 def instance_table() -> str:
     """One row per shipped instance model: its recorded mask AP (the pipeline it ends, on 128x128 test scenes)."""
     rows = []
-    for name, e in read_manifest().items():
+    for name, e in shipped():
         m = e["metrics"]
         if "ap50" not in m:
             continue

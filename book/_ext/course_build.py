@@ -25,12 +25,12 @@ from docutils.parsers.rst import Directive
 from utils import model_card
 from utils.twin import BUILD_FLAG
 
-TABLES = {"models": model_card.describe_models, "metrics": model_card.metrics_table,
+TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
           "instances": model_card.instance_table}
 
 
 class ModelTable(Directive):
-    """``{model-table} models|metrics|instances``: one of ``utils.model_card``'s HTML tables."""
+    """``{model-table} models|training|metrics|instances``: one of ``utils.model_card``'s HTML tables."""
 
     required_arguments = 1
 
