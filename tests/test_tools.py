@@ -50,7 +50,7 @@ def test_model_card_lists_every_shipped_model_in_chapter_order():
     for name in names:
         assert f"<code>{name}</code>" in described and f"<code>{name}</code>" in trained
         assert scores.count(f"<code>{name}</code>") == 1
-    rows = [described.index(f"<code>{name}</code>") for name in ("patchnet", "fcn32s", "fcn8s", "maskrcnn")]
+    rows = [described.index(f"<code>{name}</code>") for name in ("patchnet", "singlescale", "recurrent", "fcn32s", "fcn8s", "maskrcnn")]
     assert rows == sorted(rows)
 
 

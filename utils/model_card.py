@@ -17,9 +17,10 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def shipped() -> list[tuple[str, dict]]:
-    """The manifest's entries in the zoo's order (chapter by chapter), not the file's alphabetical one."""
+    """The manifest's entries chapter by chapter (the zoo's order within one), not the file's alphabetical order."""
     manifest = read_manifest()
-    return [(name, manifest[name]) for name in ZOO if name in manifest]
+    names = sorted((name for name in ZOO if name in manifest), key=lambda name: manifest[name]["chapter"])
+    return [(name, manifest[name]) for name in names]
 
 
 def trained_on(device: str) -> str:
