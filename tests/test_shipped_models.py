@@ -55,6 +55,7 @@ def test_instance_orderings_on_an_unseen_seed():
     gap50 = ap["hypercolumn"]["ap50"] - ap["last_layer"]["ap50"]
     gap75 = ap["hypercolumn"]["ap75"] - ap["last_layer"]["ap75"]
     assert gap50 > 0 and gap75 > gap50, ap
+    assert ap["hypercolumn"]["ap50"] > ap["sds"]["ap50"], ap  # refinement with fine features raises mask AP
     assert ap["maskrcnn"]["ap50"] >= 0.5 and ap["maskrcnn"]["ap50"] > ap["connected_components"]["ap50"], ap
 
 
