@@ -5,7 +5,7 @@ import torch
 
 from utils.data import NUM_CLASSES, Shapes
 from utils.instance_training import jitter, proposal_labels, sample_proposals
-from utils.instances import as_prediction, mask_nms
+from utils.instances import as_prediction, mask_nms, predict_scenes
 from utils.models import FCN8s, FrozenTrunk, MaskHead, SDS
 from utils.models.mask_heads import HYPERCOLUMN, LAST_LAYER, MASK_SIZE
 from utils.models.sds import CROP_SIZE, crops
@@ -104,3 +104,18 @@ def test_training_labels_samples_and_jitter():
     moved = jitter(boxes, torch.Generator().manual_seed(0), 128)
     assert (moved >= 0).all() and (moved <= 128).all() and (moved[:, 2:] > moved[:, :2]).all()
     assert ((moved - boxes).abs()[0] <= 0.1 * torch.tensor([40.0, 20.0, 40.0, 20.0]) + 1e-5).all()
+
+
+def test_worker_processes_give_the_same_detections_as_one_process():
+    """``predict_scenes`` may share scenes out to DataLoader workers; what each method finds must not change."""
+    data = Shapes("test", 4, image_size=128, seed=3)
+    methods = ("connected_components", "sds", "maskrcnn")
+    alone, targets = predict_scenes(methods, data)
+    shared, shared_targets = predict_scenes(methods, data, workers=2)
+    assert [t["labels"].tolist() for t in targets] == [t["labels"].tolist() for t in shared_targets]
+    for method in methods:
+        for one, other in zip(alone[method], shared[method]):
+            assert torch.equal(one["masks"], other["masks"]) and torch.equal(one["labels"], other["labels"])
+            assert torch.allclose(one["scores"], other["scores"])
+    with pytest.raises(ValueError, match="workers"):
+        predict_scenes(methods, data, workers=-1)

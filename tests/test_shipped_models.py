@@ -50,7 +50,7 @@ def test_refinement_gain_on_an_unseen_seed():
 def test_instance_orderings_on_an_unseen_seed():
     """Chapter 7's claims, re-measured on 60 scenes no run has used."""
     ap = instance_metrics(("connected_components", "sds_box", "sds", "last_layer", "hypercolumn", "maskrcnn"),
-                          "test", UNSEEN, 60)
+                          "test", UNSEEN, 60, workers=evaluate.instance_workers())
     assert ap["sds"]["ap50"] >= ap["sds_box"]["ap50"], ap
     gap50 = ap["hypercolumn"]["ap50"] - ap["last_layer"]["ap50"]
     gap75 = ap["hypercolumn"]["ap75"] - ap["last_layer"]["ap75"]

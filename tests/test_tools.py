@@ -40,6 +40,7 @@ def test_bench_pieces_report_positive_rates():
     assert set(rates) == {"images + semantic maps", "full targets (masks, boxes)"}
     assert all(r > 0 for r in rates.values())
     assert bench.training_rate("patchnet", torch.device("cpu"), steps=1) > 0
+    assert bench.pipeline_rate(workers=0, scenes=2) > 0
     assert bench.evaluation_seconds("fcn8s", scenes=4) > 0
 
 

@@ -2,8 +2,10 @@
 
 Measures, on this machine: scenes per second of the data set (one core, the
 training path and full targets), training images per second of every zoo model
-on the CPU (and on CUDA when present), evaluation seconds per 1000 test scenes,
-and the size of every shipped weights file. Prints one table; asserts nothing.
+on the CPU (and on CUDA when present), evaluation seconds per 1000 test scenes
+(chapter 7's pipelines in ``evaluate.instance_workers()`` processes, also timed
+in this one), and the size of every shipped weights file. Prints one table;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from torch.utils.data import DataLoader
 
 from . import checkpoints
 from .data import Shapes
-from .evaluate import INSTANCE_METHODS, zoo_metrics
-from .models import ZOO
+from .evaluate import INSTANCE_METHODS, instance_workers, zoo_metrics
+from .models import FCN_IMAGE_SIZE, ZOO
 from .train import Batches, to_device, train_step
 
 
@@ -49,6 +51,16 @@ def loader_rate(workers: int, image_size: int = 64, batch_size: int = 32, batche
     for _ in loader:
         pass
     return batches * batch_size / (time.perf_counter() - start)
+
+
+def pipeline_rate(workers: int, scenes: int = 16) -> float:
+    """Test scenes per second through chapter 7's SDS + hypercolumn pipeline in ``workers`` processes."""
+    from .instances import predict_scenes  # loads the shipped instance models: imported only when timed
+
+    data = Shapes("test", scenes, image_size=FCN_IMAGE_SIZE)
+    start = time.perf_counter()
+    predict_scenes(("sds", "hypercolumn"), data, workers=workers)
+    return scenes / (time.perf_counter() - start)
 
 
 def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
@@ -98,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     for workers in (0, 1, 2):
         label = "in the training process" if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
         print(f"{label:<34}{loader_rate(workers, batches=8 if args.quick else 24):>16,.0f}")
+    print(f"\n{'SDS + hypercolumn pipeline':<34}{'128x128 scenes/s':>16}")
+    for workers in sorted({0, instance_workers()}):
+        label = "in this process" if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
+        print(f"{label:<34}{pipeline_rate(workers, 8 if args.quick else 16):>16,.1f}")
     header = f"\n{'model':<22}{'image':>7}" + "".join(f"{'train img/s ' + d.type:>18}" for d in devices)
     print(header + f"{'eval s/1000':>13}{'weights KB':>12}")
     for name, spec in ZOO.items():
