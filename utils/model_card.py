@@ -73,26 +73,22 @@ def training_table() -> str:
     return _table(header, rows)
 
 
+def scored(metric: str) -> list[tuple[str, dict, str]]:
+    """(name, recorded metrics, what they were measured on) of every shipped model that records ``metric``."""
+    return [(name, e["metrics"], f"{e['metrics']['split']}, seed {e['metrics']['seed']}, {e['metrics']['length']} scenes")
+            for name, e in shipped() if metric in e["metrics"]]
+
+
 def metrics_table() -> str:
     """One row per shipped semantic model: its recorded test metrics."""
-    rows = []
-    for name, e in shipped():
-        m = e["metrics"]
-        if "miou" not in m:
-            continue
-        per_class = " / ".join("n/a" if v is None else f"{v:.3f}" for v in m["iou_per_class"])
-        rows.append([f"<code>{name}</code>", f"{m['split']}, seed {m['seed']}, {m['length']} scenes",
-                     f"{m['miou']:.4f}", f"{m['pixel_accuracy']:.4f}", per_class])
+    rows = [[f"<code>{name}</code>", where, f"{m['miou']:.4f}", f"{m['pixel_accuracy']:.4f}",
+             " / ".join("n/a" if v is None else f"{v:.3f}" for v in m["iou_per_class"])]
+            for name, m, where in scored("miou")]
     return _table(["model", "evaluated on", "mIoU", "pixel accuracy", "IoU per class"], rows)
 
 
 def instance_table() -> str:
     """One row per shipped instance model: its recorded mask AP (the pipeline it ends, on 128x128 test scenes)."""
-    rows = []
-    for name, e in shipped():
-        m = e["metrics"]
-        if "ap50" not in m:
-            continue
-        rows.append([f"<code>{name}</code>", f"{m['split']}, seed {m['seed']}, {m['length']} scenes",
-                     f"{m['ap50']:.4f}", f"{m['ap75']:.4f}", f"{m['ap']:.4f}"])
+    rows = [[f"<code>{name}</code>", where, f"{m['ap50']:.4f}", f"{m['ap75']:.4f}", f"{m['ap']:.4f}"]
+            for name, m, where in scored("ap50")]
     return _table(["model", "evaluated on", "mask AP50", "mask AP75", "mask AP (0.5:0.95)"], rows)
