@@ -33,7 +33,8 @@ notebooks: $(STAMP)
 # is stopped and run once more, saying so, instead of running into CI's time limit.
 BOOK_TIMEOUT ?= 900
 book-strict: $(STAMP)
-	timeout $(BOOK_TIMEOUT) $(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; \
+	@echo "jupyter-book build . --all -W -n --keep-going   (stopped and run again once if it takes over $(BOOK_TIMEOUT) s)"
+	@timeout $(BOOK_TIMEOUT) $(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; \
 	if [ $$status -eq 124 ]; then \
 	  echo "book-strict: the build hung for $(BOOK_TIMEOUT) s (a kernel lost a reply); building once more"; \
 	  timeout $(BOOK_TIMEOUT) $(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; \
