@@ -25,8 +25,9 @@ test: unit notebooks book-strict colab-check browser
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
+# A cell that takes 10 minutes (most take under a second) means a kernel lost a reply: fail, do not wait.
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg lectures -q
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout 600 --nbval-sanitize-with tests/nbval_sanitize.cfg lectures -q
 
 # A build takes about 3 minutes here. A kernel that loses a reply leaves the build waiting forever
 # (seen with ipykernel 7, now excluded by requirements.txt): after BOOK_TIMEOUT seconds the build
