@@ -5,7 +5,8 @@ import torch
 
 from utils.data import NUM_CLASSES, Shapes
 from utils.instance_training import jitter, proposal_labels, sample_proposals
-from utils.instances import as_prediction, mask_nms, predict_scenes
+from utils import instance_viz
+from utils.instances import METHODS, as_prediction, mask_nms, predict_scenes
 from utils.models import FCN8s, FrozenTrunk, MaskHead, SDS
 from utils.models.mask_heads import HYPERCOLUMN, LAST_LAYER, MASK_SIZE
 from utils.models.sds import CROP_SIZE, crops
@@ -119,3 +120,18 @@ def test_worker_processes_give_the_same_detections_as_one_process():
             assert torch.allclose(one["scores"], other["scores"])
     with pytest.raises(ValueError, match="workers"):
         predict_scenes(methods, data, workers=-1)
+
+
+def test_the_widget_reuses_shared_detections_and_refuses_other_scenes():
+    """Chapter 7 hands its detections to the widget; the widget must show those, not run the methods again."""
+    data = Shapes("test", 2, image_size=128)
+    shared = {method: [{"scene": i, "method": method} for i in range(2)] for method in METHODS}
+    instance_viz.share_detections(shared, data)
+    try:
+        assert instance_viz.scene_detections(1)["hypercolumn"] is shared["hypercolumn"][1]
+    finally:
+        instance_viz._DETECTIONS.clear()
+    with pytest.raises(ValueError, match="predictions"):
+        instance_viz.share_detections(shared, Shapes("val", 2, image_size=128))
+    with pytest.raises(ValueError, match="predictions"):
+        instance_viz.share_detections({"sds": shared["sds"]}, data)

@@ -5,8 +5,6 @@ Used by ``lectures/07_instance_segmentation``; the methods are in ``utils/instan
 
 from __future__ import annotations
 
-import functools
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -88,10 +86,27 @@ def draw_detections(ax: plt.Axes, image: torch.Tensor, prediction: dict, target:
             ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="white", lw=1.2, ls="--"))
 
 
-@functools.lru_cache(maxsize=WIDGET_SCENES)
+#: Every method's detections on each widget scene met so far: the widget and its twin redraw often.
+_DETECTIONS: dict[int, dict[str, dict]] = {}
+
+
 def scene_detections(index: int) -> dict[str, dict]:
-    """Every method's detections on widget scene ``index``, computed once: the widget and its twin redraw often."""
-    return detect_all(METHODS, Shapes("test", WIDGET_SCENES, image_size=128)[index][0])
+    """Every method's detections on widget scene ``index``, computed once (or taken from ``share_detections``)."""
+    if index not in _DETECTIONS:
+        _DETECTIONS[index] = detect_all(METHODS, Shapes("test", WIDGET_SCENES, image_size=128)[index][0])
+    return _DETECTIONS[index]
+
+
+def share_detections(predictions: dict[str, list[dict]], data: Shapes) -> None:
+    """Hand the widget detections already computed by ``instances.predict_scenes(METHODS, data)``.
+
+    ``data`` must be the widget's scenes (the 128x128 ``test`` split, seed 0);
+    its first ``WIDGET_SCENES`` scenes are then never run through the methods again.
+    """
+    if (data.split, data.seed, data.image_size) != ("test", 0, 128) or set(predictions) != set(METHODS):
+        raise ValueError("predictions must hold every method of METHODS on Shapes('test', N, image_size=128, seed=0)")
+    for index in range(min(WIDGET_SCENES, len(data))):
+        _DETECTIONS[index] = {method: predictions[method][index] for method in METHODS}
 
 
 def above(prediction: dict, score_threshold: float) -> dict:
