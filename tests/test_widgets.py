@@ -75,3 +75,25 @@ def test_settle_moves_the_other_control_and_says_so():
     controls["kind"].value = "convolution"
     assert controls["a"].value == 0 and "a 1 → 0" in box.children[-2].value and "Not possible" not in box.children[-2].value
     assert settle_probe({"y": 40, "x": 3, "size": 32, "index": 0}) == {"y": 31, "x": 3, "size": 32, "index": 0}
+
+
+def test_a_failing_settle_does_not_leave_the_widget_deaf():
+    drawn = []
+
+    def draw(k=1):
+        drawn.append(k)
+        fig, _ = plt.subplots()
+        return fig
+
+    def settle(params):
+        if params["k"] == 2:
+            raise RuntimeError("settle failed")
+        return params
+
+    control = slider(1, 0, 5, "k")
+    interactive_figure(draw, settle=settle, k=control)
+    with pytest.raises(RuntimeError):
+        control.value = 2
+    control.value = 3
+    assert drawn[-1] == 3, drawn
+    plt.close("all")

@@ -89,6 +89,11 @@ def evaluation_seconds(name: str, scenes: int = 200) -> float:
     return (time.perf_counter() - start) * 1000 / scenes
 
 
+def processes(workers: int, alone: str) -> str:
+    """A table row's label: ``alone`` for no worker processes, else how many."""
+    return alone if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough table in seconds)")
@@ -108,12 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{path:<34}{small[path]:>16,.0f}{large[path]:>18,.0f}")
     print(f"\n{'training data path (DataLoader)':<34}{'64x64 scenes/s':>16}")
     for workers in (0, 1, 2):
-        label = "in the training process" if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
-        print(f"{label:<34}{loader_rate(workers, batches=8 if args.quick else 24):>16,.0f}")
+        print(f"{processes(workers, 'in the training process'):<34}"
+              f"{loader_rate(workers, batches=8 if args.quick else 24):>16,.0f}")
     print(f"\n{'SDS + hypercolumn pipeline':<34}{'128x128 scenes/s':>16}")
     for workers in sorted({0, instance_workers()}):
-        label = "in this process" if workers == 0 else f"{workers} worker{'s' if workers > 1 else ''}"
-        print(f"{label:<34}{pipeline_rate(workers, 8 if args.quick else 16):>16,.1f}")
+        print(f"{processes(workers, 'in this process'):<34}{pipeline_rate(workers, 8 if args.quick else 16):>16,.1f}")
     header = f"\n{'model':<22}{'image':>7}" + "".join(f"{'train img/s ' + d.type:>18}" for d in devices)
     print(header + f"{'eval s/1000':>13}{'weights KB':>12}")
     for name, spec in ZOO.items():

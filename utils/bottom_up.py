@@ -61,8 +61,13 @@ def _merge_mean_colour(rag: graph.RAG, src: int, dst: int) -> None:
     node["mean color"] = node["total color"] / node["pixel count"]
 
 
+def _distance(rag: graph.RAG, a: int, b: int) -> float:
+    """How far apart the mean colours of regions ``a`` and ``b`` are: an edge's weight."""
+    return float(np.linalg.norm(rag.nodes[a]["mean color"] - rag.nodes[b]["mean color"]))
+
+
 def _colour_distance(rag: graph.RAG, src: int, dst: int, neighbour: int) -> dict:
-    return {"weight": float(np.linalg.norm(rag.nodes[dst]["mean color"] - rag.nodes[neighbour]["mean color"]))}
+    return {"weight": _distance(rag, dst, neighbour)}
 
 
 def colour_graph(rgb: np.ndarray, regions: np.ndarray) -> graph.RAG:
@@ -85,7 +90,7 @@ def colour_graph(rgb: np.ndarray, regions: np.ndarray) -> graph.RAG:
                   (regions[:-1, :-1], regions[1:, 1:]), (regions[:-1, 1:], regions[1:, :-1])]
     pairs = np.concatenate([np.stack([a[a != b], b[a != b]], 1) for a, b in neighbours])
     for x, y in np.unique(np.sort(pairs, 1), axis=0).tolist():
-        rag.add_edge(x, y, weight=float(np.linalg.norm(rag.nodes[x]["mean color"] - rag.nodes[y]["mean color"])))
+        rag.add_edge(x, y, weight=_distance(rag, x, y))
     return rag
 
 

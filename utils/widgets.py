@@ -52,10 +52,12 @@ def interactive_figure(draw: Callable[..., Figure], columns: int = 3, settle: Ca
         if busy:  # settle's own changes to the controls: one redraw, after all of them
             return
         busy = True
-        params, note = settled(settle, defaults(controls))
-        for name, value in params.items():
-            controls[name].value = value
-        busy = False
+        try:
+            params, note = settled(settle, defaults(controls))
+            for name, value in params.items():
+                controls[name].value = value
+        finally:  # a failed settle must not leave the widget deaf to every later change
+            busy = False
         with output:
             output.clear_output(wait=True)
             try:

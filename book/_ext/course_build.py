@@ -44,6 +44,7 @@ class ModelTable(Directive):
 def quiet_pages(app, pagename, templatename, context, doctree):
     """A default colour mode for the theme's inline script, and no Thebe scripts."""
     context["default_mode"] = "light"
+
     def is_thebe(script) -> bool:
         return "thebe" in (str(script) + str(getattr(script, "attributes", {}).get("body", ""))).lower()
 
