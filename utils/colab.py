@@ -19,6 +19,7 @@ import argparse
 import ast
 import html
 import json
+import posixpath
 import re
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "colab"
 #: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
-VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup|seconds_ratio")
+VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup")
 _ROLE = re.compile(r"\{(glue:text|cite|term|doc)\}`([^`]*)`")
 _ADMONITION = re.compile(r"^(`{3,})\{admonition\} *(.*?)\n(?::class: *dropdown\n)?(.*?)^\1 *$", re.M | re.S)
 
@@ -78,14 +79,7 @@ def bibliography() -> dict[str, str]:
 
 def page_link(target: str, url: str) -> str:
     """A Markdown link to book page ``target`` (a ``{doc}`` path relative to ``lectures/``)."""
-    path = (Path("lectures") / target).as_posix()
-    parts = []
-    for part in path.split("/"):
-        if part == "..":
-            parts.pop()
-        else:
-            parts.append(part)
-    return f"{url}{'/'.join(parts)}.html"
+    return f"{url}{posixpath.normpath(posixpath.join('lectures', target))}.html"
 
 
 def replace_role(match: re.Match, values: dict, bib: dict, url: str) -> str:
