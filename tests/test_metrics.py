@@ -12,6 +12,7 @@ from torchmetrics.functional.segmentation import mean_iou as tm_mean_iou
 from utils.data import Shapes
 from utils.metrics import (
     confusion_matrix, iou_per_class, mask_average_precision, mask_iou, match_detections, mean_iou, pixel_accuracy,
+    recall_by_size,
 )
 
 C = 6
@@ -167,3 +168,17 @@ def test_mask_ap_perfect_and_empty():
 def test_mask_ap_refuses_bad_thresholds():
     with pytest.raises(ValueError, match="iou_thresholds"):
         mask_average_precision([], [], iou_thresholds=[1.5])
+
+
+def test_recall_by_size_bins_objects_by_the_root_of_their_area():
+    small = torch.zeros(1, 8, 8, dtype=torch.bool)
+    small[0, :2, :2] = True  # side 2
+    large = torch.zeros(1, 8, 8, dtype=torch.bool)
+    large[0, :6, :6] = True  # side 6
+    targets = [{"masks": small, "labels": torch.tensor([1])}, {"masks": large, "labels": torch.tensor([2])}]
+    labels = torch.zeros(2, 8, 8, dtype=torch.long)
+    labels[0][small[0]] = 1  # the small object found whole
+    labels[1, :3, :6] = 2  # the large one half found
+    assert recall_by_size(labels, targets, [0, 4, 8]) == [1.0, 0.5]
+    with pytest.raises(ValueError, match="same scenes"):
+        recall_by_size(labels[:1], targets, [0, 4, 8])

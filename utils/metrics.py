@@ -119,6 +119,20 @@ def mean_by_bin(values: torch.Tensor, keys: torch.Tensor, edges: Sequence[float]
     return means
 
 
+def recall_by_size(labels: torch.Tensor, targets: Sequence[dict], edges: Sequence[float]) -> list[float]:
+    """Mean ``object_recall`` of the objects in each size bin: label maps (N, H, W), one target dict per scene.
+
+    An object's size is the square root of its area in pixels (its side, were
+    it a square), binned at ``edges`` as in ``mean_by_bin``. Chapters 3 and 5
+    use it to ask which objects a change of architecture rescues.
+    """
+    if len(labels) != len(targets):
+        raise ValueError(f"labels and targets must cover the same scenes, got {len(labels)} and {len(targets)}")
+    sizes = torch.cat([t["masks"].flatten(1).sum(1).double().sqrt() for t in targets])
+    recall = torch.cat([object_recall(pred, t["masks"], t["labels"]) for pred, t in zip(labels, targets)])
+    return mean_by_bin(recall, sizes, edges)
+
+
 def mask_iou(masks_a: torch.Tensor, masks_b: torch.Tensor) -> torch.Tensor:
     """Pairwise IoU of boolean masks: (N,H,W) x (M,H,W) -> float64 (N,M); two empty masks give 0."""
     if masks_a.shape[1:] != masks_b.shape[1:]:
