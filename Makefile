@@ -34,12 +34,13 @@ notebooks: $(STAMP)
 # 5 minutes, with 7 (now excluded by requirements.txt) never. After BOOK_TIMEOUT seconds the build is
 # stopped and run once more, saying so, instead of running into CI's time limit.
 BOOK_TIMEOUT ?= 900
+STRICT_BUILD := $(BIN)/jupyter-book build . --all -W -n --keep-going
 book-strict: $(STAMP)
-	@echo "jupyter-book build . --all -W -n --keep-going   (stopped and run again once if it takes over $(BOOK_TIMEOUT) s)"
-	@timeout $(BOOK_TIMEOUT) $(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; \
+	@echo "$(STRICT_BUILD)   (stopped and run again once if it takes over $(BOOK_TIMEOUT) s)"
+	@timeout $(BOOK_TIMEOUT) $(STRICT_BUILD); status=$$?; \
 	if [ $$status -eq 124 ]; then \
 	  echo "book-strict: the build hung for $(BOOK_TIMEOUT) s (a kernel lost a reply); building once more"; \
-	  timeout $(BOOK_TIMEOUT) $(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; \
+	  timeout $(BOOK_TIMEOUT) $(STRICT_BUILD); status=$$?; \
 	fi; exit $$status
 
 ## colab: write the Colab copies of the chapters from the last book build (commit them)
