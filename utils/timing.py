@@ -4,7 +4,7 @@ A laptop or a shared CI machine slows down in spells. Timing A five times and
 then B five times lets a spell hit only one of them; interleaving (A, B, A, B,
 ...) spreads it over both, and the minimum of each is the run least disturbed.
 Ratios of such times are what the chapters print; the claims they support are
-about work done, which the timings illustrate. Used by chapters 2, 3 and 4.
+about work done, which the timings illustrate. Used by chapters 2, 3, 4 and 7.
 """
 
 from __future__ import annotations
