@@ -15,7 +15,6 @@ import nbformat
 from nbclient import NotebookClient
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
-GLUE_MIME = "application/papermill.record/"
 
 
 def is_checked(cell) -> bool:
@@ -23,14 +22,12 @@ def is_checked(cell) -> bool:
 
 
 def is_small(output) -> bool:
-    """Printed text, or a myst-nb ``glue`` record (nbval compares those too); never a figure."""
-    if output.output_type == "stream":
-        return True
-    return output.output_type == "display_data" and all(k.startswith(GLUE_MIME) for k in output.get("data", {}))
+    """Printed text: never a figure, never a myst-nb ``glue`` record (checked cells glue nothing)."""
+    return output.output_type == "stream"
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep the outputs of checked cells only (text and glue records), no widget state.
+    """Keep the printed outputs of checked cells only, no widget state.
 
     Checked cells keep their execution count: nbval treats a cell with outputs
     but no count as never run.

@@ -74,3 +74,13 @@ def test_glue_interval_defines_the_four_names(monkeypatch):
     assert recorded == {"gain": 0.03, "gain_ci_low": 0.01, "gain_ci_high": 0.05, "gain_verdict": "outside the noise"}
     glue_module.glue_interval("tie", (0.0, -0.01, 0.01))
     assert recorded["tie_verdict"] == "inside the noise"
+
+
+def test_glue_agreement_shows_the_bound_and_refuses_a_disagreement(monkeypatch):
+    recorded = {}
+    monkeypatch.setattr(glue_module, "glue", lambda name, value: recorded.__setitem__(name, value))
+    glue_module.glue_agreement("same", 2.4e-7)
+    glue_module.glue_agreement("exact", 0.0)
+    assert recorded == {"same": "1e-5", "exact": "1e-5"}, "the noise itself never reaches the prose"
+    with pytest.raises(ValueError, match="differ by 3.0e-05"):
+        glue_module.glue_agreement("apart", 3e-5)

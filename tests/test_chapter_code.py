@@ -146,7 +146,7 @@ def test_chapter6_zero_insertion_is_the_transposed_convolution():
     from utils.arithmetic import conv_transpose2d_zero_insertion
 
     chapter6 = reader_code("06_deconvolution_arithmetic", {"F": torch.nn.functional, "g": torch.Generator().manual_seed(0),
-                                                            "glue": lambda *a: None})
+                                                            "glue_agreement": lambda *a: None})
     g = torch.Generator().manual_seed(2)
     for k, s, p, a in [(3, 2, 1, 1), (4, 2, 1, 0), (3, 1, 0, 0), (5, 3, 4, 2)]:
         x, w = torch.randn(2, 4, 6, generator=g), torch.randn(2, 3, k, k, generator=g)

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from utils import twin as twins
-from utils.widgets import checkbox, dropdown, slider
+from utils.widgets import BUILD_FLAG, checkbox, dropdown, slider
 
 
 def draw_line(slope=1, dashed=False, colour="red"):
@@ -61,9 +61,9 @@ def test_the_page_weight_budget_is_enforced(monkeypatch):
 
 
 def test_live_notebooks_get_nothing_and_the_build_gets_html(monkeypatch):
-    monkeypatch.delenv(twins.BUILD_FLAG, raising=False)
+    monkeypatch.delenv(BUILD_FLAG, raising=False)
     assert twins.twin(draw_line, controls(), slope=[0, 2]) is None
-    monkeypatch.setenv(twins.BUILD_FLAG, "1")
+    monkeypatch.setenv(BUILD_FLAG, "1")
     assert "course-twin" in twins.twin(draw_line, controls(), slope=[0, 2]).data
 
 

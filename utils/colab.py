@@ -9,14 +9,31 @@ which depends on the machine, becomes a pointer to the output that prints
 it), citations and glossary terms as links into the published book, page
 references as links, and solutions in HTML ``<details>`` blocks that Colab
 folds. The book's Colab buttons open these copies (``repository.path_to_book``
-in ``_config.yml``). ``--check`` fails if the committed copies differ from
-what the current build gives. Used by ``make colab`` and ``make test``.
+in ``_config.yml``). Used by ``make colab`` and ``make test``.
+
+``--check`` asks whether the committed copies are what the chapters' sources
+give today, on any machine. Each pasted number is wrapped in a ``<span>`` that
+names its glue key, and a committed copy is *the same* as a fresh one when
+
+1. with every pasted value masked, the two are identical: every cell, its
+   prose, code and stored outputs, and the glue key behind every pasted value
+   (a new cell, changed prose, a glue key added or removed all fail), and
+2. each pasted value agrees with this build's: equal text, except that each
+   number in it may differ by at most one unit in the last digit shown
+   (``0.79`` against ``0.80``; not ``0.612`` against ``0.615``). Floating-point
+   results differ between CPUs and thread counts in their last bits, which can
+   move a printed number across a rounding boundary and no further; a change
+   in the code moves it further. Values in ``LIVE`` come from a model the
+   chapter trains while it runs, whose result depends on the machine beyond
+   its last digit: any number passes there. Times never reach a copy (see
+   ``VOLATILE``).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import html
 import json
 import posixpath
@@ -31,6 +48,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "colab"
 #: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
 VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup")
+#: Glue keys of a result the chapter trains while it runs (chapter 2's short live training): machine-dependent.
+LIVE = re.compile(r"^live_loss_")
+#: A pasted value: the glue key it stands for, and the text the build computed.
+_PASTED = re.compile(r'(<span data-glue="([^"]+)" title="computed when the book was built">)(.*?)(</span>)', re.S)
+#: A number as Python's formats print it: sign, thousands separators, decimals, exponent.
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.(\d+))?(?:[eE]([-+]?\d+))?")
 _ROLE = re.compile(r"\{(glue:text|cite|term|doc)\}`([^`]*)`")
 _ADMONITION = re.compile(r"^(`{3,})\{admonition\} *(.*?)\n(?::class: *dropdown\n)?(.*?)^\1 *$", re.M | re.S)
 
@@ -88,9 +111,11 @@ def replace_role(match: re.Match, values: dict, bib: dict, url: str) -> str:
         key, _, fmt = content.partition(":")
         if VOLATILE.search(key):
             return "(measured on your machine: see the output of the cell that computes it)"
+        if key not in values:
+            raise ValueError(f"the prose shows glue key {key!r}, which the chapter's code does not glue")
         value = values[key]
         shown = format(value, fmt) if fmt else str(value)
-        return f'<span title="computed when the book was built">{html.escape(shown)}</span>'
+        return f'<span data-glue="{key}" title="computed when the book was built">{html.escape(shown)}</span>'
     if kind == "cite":
         keys = [k.strip() for k in content.split(",")]
         return "(" + "; ".join(f"[{bib[k]}]({url}book/bibliography.html)" for k in keys) + ")"
@@ -124,6 +149,58 @@ def convert(source: Path, record: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+def last_digit_unit(number: re.Match) -> float:
+    """One unit in the last digit a printed number shows: ``0.79`` -> 0.01, ``1.5e-08`` -> 1e-09, ``1,500`` -> 1."""
+    decimals, exponent = number.group(1) or "", int(number.group(2) or 0)
+    return 10.0 ** (exponent - len(decimals))
+
+
+def values_agree(shown: str, fresh: str) -> bool:
+    """Two pasted values are the same text, each number within one unit in its last digit shown."""
+    if _NUMBER.sub("#", shown) != _NUMBER.sub("#", fresh):
+        return False
+    for a, b in zip(_NUMBER.finditer(shown), _NUMBER.finditer(fresh)):
+        unit = max(last_digit_unit(a), last_digit_unit(b))
+        if abs(float(a.group(0).replace(",", "")) - float(b.group(0).replace(",", ""))) > unit * (1 + 1e-9):
+            return False
+    return True
+
+
+def masked(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy with every pasted value replaced by ``…`` (its glue key kept)."""
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        cell.source = _PASTED.sub(lambda m: m.group(1) + "…" + m.group(4), cell.source)
+    return notebook
+
+
+def pasted(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(glue key, value shown)`` for every pasted value of a copy, in order."""
+    return [(m.group(2), html.unescape(m.group(3))) for cell in notebook.cells for m in _PASTED.finditer(cell.source)]
+
+
+def few(names: set[str], shown: int = 4) -> str:
+    """Up to ``shown`` of ``names``, sorted, and how many more."""
+    ordered = sorted(names)
+    return ", ".join(ordered[:shown]) + (f" and {len(ordered) - shown} more" if len(ordered) > shown else "")
+
+
+def staleness(committed: nbformat.NotebookNode, fresh: nbformat.NotebookNode) -> list[str]:
+    """Why a committed copy is not the same as the fresh one (the module's definition); empty if it is."""
+    old, new = masked(committed), masked(fresh)
+    if old != new:
+        keys_old, keys_new = ({key for key, _ in pasted(n)} for n in (committed, fresh))
+        reasons = [f"glue key(s) {few(keys_old - keys_new)} in the copy, not in the chapter"] if keys_old - keys_new else []
+        reasons += [f"glue key(s) {few(keys_new - keys_old)} in the chapter, not in the copy"] if keys_new - keys_old else []
+        if len(old.cells) != len(new.cells):
+            reasons.append(f"{len(old.cells)} cells in the copy, {len(new.cells)} in the chapter")
+        changed = [i for i, (a, b) in enumerate(zip(old.cells, new.cells)) if a != b]
+        return reasons + [f"cell {i} differs" for i in changed[:3]] + (["its metadata differs"] if old.metadata != new.metadata else [])
+    return [f"{key}: {shown!r} in the copy, {value!r} in this build (more than one unit in the last digit)"
+            for (key, shown), (_, value) in zip(pasted(committed), pasted(fresh))
+            if not LIVE.search(key) and not values_agree(shown, value)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.colab", description=__doc__.splitlines()[0])
     parser.add_argument("build", nargs="?", type=Path, default=ROOT / "_build",
@@ -136,14 +213,19 @@ def main(argv: list[str] | None = None) -> int:
         if not record.exists():
             print(f"error: no glued values of {source.name} under {args.build}; build the book first", file=sys.stderr)
             return 2
-        text = nbformat.writes(convert(source, record)) + "\n"
+        try:
+            fresh = convert(source, record)
+        except ValueError as err:
+            print(f"error: {source.name}: {err}", file=sys.stderr)
+            return 2
         target = OUT_DIR / "lectures" / source.name
         if args.check:
-            if not target.exists() or target.read_text() != text:
-                stale.append(target.relative_to(ROOT).as_posix())
+            reasons = staleness(nbformat.read(target, as_version=4), fresh) if target.exists() else ["no copy"]
+            if reasons:
+                stale.append(f"{target.relative_to(ROOT).as_posix()} ({'; '.join(reasons)})")
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+            target.write_text(nbformat.writes(fresh) + "\n")
     if stale:
         print(f"stale Colab copies: {', '.join(stale)}; run `make colab` and commit them", file=sys.stderr)
         return 1

@@ -5,7 +5,9 @@ When the book is built, myst-nb's ``glue`` records the value so that
 session the record is invisible; where myst-nb is not installed at all (a
 fresh Colab runtime needs only what the chapters compute with) nothing
 happens, so a chapter never installs Sphinx to run. Used by every chapter;
-``glue_interval`` glues a measured difference with its noise scale.
+``glue_interval`` glues a measured difference with its noise scale;
+``glue_agreement`` glues what floating-point noise between two computations
+of the same thing means, not the noise itself.
 """
 
 from __future__ import annotations
@@ -44,3 +46,21 @@ def glue_interval(key: str, interval: tuple[float, float, float]) -> tuple[float
         glue(key + suffix, number)
     glue(f"{key}_verdict", noise_verdict(low, high))
     return interval
+
+
+#: Two float32 computations of the same O(1) numbers in another order agree to about 100 machine epsilons.
+AGREEMENT = 1e-5
+
+
+def glue_agreement(name: str, difference: float, bound: float = AGREEMENT) -> None:
+    """Glue that two computations agree: ``name`` shows ``bound`` (``"1e-5"``), which ``difference`` stays below.
+
+    The difference itself is floating-point noise that changes with the CPU
+    and the thread count (``2.4e-07`` here, ``0.0e+00`` there); the prose
+    says what it means ("equal to within 1e-5"), and the notebook prints the
+    difference on the reader's machine. Raises ``ValueError`` when the two
+    disagree, so a build in which they drift apart fails.
+    """
+    if not abs(difference) < bound:
+        raise ValueError(f"{name}: the two computations differ by {difference:.1e}, not below {bound:.0e}")
+    glue(name, f"{bound:.0e}".replace("e-0", "e-"))

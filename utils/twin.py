@@ -23,7 +23,6 @@ import html
 import io
 import itertools
 import json
-import os
 import re
 import sys
 import time
@@ -35,10 +34,8 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
-from .widgets import settled
+from .widgets import building_book, settled
 
-#: Set (to anything) while the book is built.
-BUILD_FLAG = "COURSE_BOOK_BUILD"
 #: Resolution of the frames: the book shows them at about 100 dpi; fewer bytes per frame.
 FRAME_DPI = 80
 #: The page-weight budget of one twin (checked when it is built).
@@ -80,11 +77,6 @@ _SCRIPT = """
   show();
 })();
 """
-
-
-def building_book() -> bool:
-    """Whether this kernel runs inside the book build (see ``BUILD_FLAG``)."""
-    return bool(os.environ.get(BUILD_FLAG))
 
 
 def figure_png(figure: Figure) -> str:

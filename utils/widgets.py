@@ -6,17 +6,34 @@ in a cell whose output the book removes, followed by
 kernel-free twin that opens on the same default figure; in a live notebook,
 nothing. A ``ValueError`` from ``draw`` (an impossible setting) is shown as
 its message, never as a traceback.
+
+While the book is built (``BUILD_FLAG``), ``interactive_figure`` builds and
+settles its controls but draws nothing: the book removes the widget cell's
+output and shows the twin, and a figure displayed into an ``ipywidgets.Output``
+makes nbclient echo it to the kernel on the shell channel while it waits for
+that cell's reply, a race that can leave the build waiting for a reply that
+has already arrived (nbclient #312, pyzmq #2173). Live, nothing changes.
 """
 
 from __future__ import annotations
 
 import html
+import os
 from typing import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 from matplotlib.figure import Figure
+
+#: Set (to anything) while the book is built: ``book/_ext/course_build.py`` sets it in the Sphinx process,
+#: and the chapters' kernels inherit it.
+BUILD_FLAG = "COURSE_BOOK_BUILD"
+
+
+def building_book() -> bool:
+    """Whether this kernel runs inside the book build (see ``BUILD_FLAG``)."""
+    return bool(os.environ.get(BUILD_FLAG))
 
 
 def defaults(controls: dict[str, widgets.ValueWidget]) -> dict:
@@ -58,6 +75,8 @@ def interactive_figure(draw: Callable[..., Figure], columns: int = 3, settle: Ca
                 controls[name].value = value
         finally:  # a failed settle must not leave the widget deaf to every later change
             busy = False
+        if building_book():  # no Output traffic in the build: the twin shows the figure (see module docstring)
+            return
         with output:
             output.clear_output(wait=True)
             try:

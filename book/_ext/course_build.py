@@ -12,21 +12,78 @@
   declare their CDN address twice, a console error of their own.
 - Adds ``static/course.css``: a wider page on wide screens and code one step
   smaller than the prose, so the chapters' code lines fit the column.
+- Guards the build against a widget cell's lost reply (the mechanism is in
+  ``utils/widgets.py``'s docstring; ``interactive_figure`` fixes it at the
+  root): nbclient's echo of Output-widget displays to the kernel is muted for
+  the build (a static page never needs it), and a notebook cell that took at
+  least ``STALL_SHARE`` of the cell timeout fails the build, named, so a
+  recurrence can never pass as a slow build.
 - Adds the ``model-table`` directive: the model card's tables, read from the
   shipped manifest at build time, so the model card is a plain page (no
   kernel, no Colab button) that always describes the files that ship.
 """
 
 import os
+import time
+from collections.abc import Callable
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from nbclient import NotebookClient
+from nbclient.output_widget import OutputWidget
+from sphinx.errors import ExtensionError
 
 from utils import model_card
-from utils.twin import BUILD_FLAG
+from utils.widgets import BUILD_FLAG
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
           "instances": model_card.instance_table}
+
+
+#: A cell that takes this share of its timeout or more waited for a reply that had already arrived.
+STALL_SHARE = 0.9
+#: What the guard found in this build: one line per stalled cell.
+STALLS: list[str] = []
+
+
+def mute_output_widget_echo() -> None:
+    """Make nbclient's ``OutputWidget.sync_state`` (its echo of Output-widget displays to the kernel) do nothing."""
+    if not callable(getattr(OutputWidget, "sync_state", None)):
+        raise RuntimeError("nbclient.output_widget.OutputWidget.sync_state is gone (renamed in this nbclient?): "
+                           "find the method that sends Output-widget state to the kernel and mute it in "
+                           "book/_ext/course_build.py")
+    OutputWidget.sync_state = lambda self: None
+
+
+def guard_cell_times(where: Callable[[], str]) -> None:
+    """Time every cell nbclient executes; one that takes ``STALL_SHARE`` of the timeout or more goes to ``STALLS``.
+
+    ``where()`` names the notebook being executed (the document Sphinx is reading).
+    """
+    execute = NotebookClient.async_execute_cell
+    if getattr(execute, "guarded", False):
+        return
+
+    async def timed(client, cell, cell_index, *args, **kwargs):
+        start = time.monotonic()
+        try:
+            return await execute(client, cell, cell_index, *args, **kwargs)
+        finally:
+            seconds = time.monotonic() - start
+            if client.timeout and seconds >= STALL_SHARE * client.timeout:
+                first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+                STALLS.append(f"cell {cell_index} of {where()} ({first_line[:60]!r}) took {seconds:.0f} s, "
+                              f"at least {STALL_SHARE:.0%} of the {client.timeout} s cell timeout")
+
+    timed.guarded = True
+    NotebookClient.async_execute_cell = timed
+
+
+def fail_on_stalls(app, exception) -> None:
+    """``build-finished``: a build with a stalled cell fails and names it."""
+    if exception is None and STALLS:
+        raise ExtensionError("a notebook cell waited (nearly) its whole timeout, a lost kernel reply or a cell "
+                             "too slow for the book: " + "; ".join(STALLS))
 
 
 class ModelTable(Directive):
@@ -59,6 +116,9 @@ def add_stylesheet(app):
 
 def setup(app):
     os.environ[BUILD_FLAG] = "1"
+    mute_output_widget_echo()
+    guard_cell_times(lambda: app.env.temp_data.get("docname", "a notebook"))
+    app.connect("build-finished", fail_on_stalls)
     app.connect("builder-inited", add_stylesheet)
     app.add_directive("model-table", ModelTable)
     app.connect("html-page-context", quiet_pages)
