@@ -35,10 +35,10 @@ book-strict: $(STAMP)
 
 ## colab: write the Colab copies of the chapters from the last book build (commit them)
 colab: $(STAMP)
-	$(BIN)/python -m utils.colab
+	$(BIN)/python -m utils.reader.colab
 
 colab-check: $(STAMP)
-	$(BIN)/python -m utils.colab --check
+	$(BIN)/python -m utils.reader.colab --check
 
 browser: $(STAMP)
 	$(BIN)/python -m tests.browser_check _build/html
@@ -50,7 +50,7 @@ lab: $(STAMP)
 
 ## bench: the speed and size table
 bench: $(STAMP)
-	$(BIN)/python -m utils.bench
+	$(BIN)/python -m utils.zoo.bench
 
 ## train: retrain the whole demo zoo (GPU if present)
 train: $(STAMP)
@@ -74,11 +74,11 @@ train-gpu:
 	  $(PYTHON) -m utils.evaluate fcn32s fcn16s fcn8s --weights-dir runs/seed$$s --length $(or $(EVAL_SCENES),300) \
 	    --json > $(GPU_OUT)/fcn_seed$$s.json || exit 1; \
 	done
-	$(PYTHON) -m utils.zoo_archive pack $(GPU_OUT)/zoo.tar.gz --extra $(GPU_OUT)/fcn_seed*.json
+	$(PYTHON) -m utils.zoo.archive pack $(GPU_OUT)/zoo.tar.gz --extra $(GPU_OUT)/fcn_seed*.json
 
 ## unpack-zoo: check and install an archive from train-gpu (ARCHIVE=...), then refresh the checked outputs
 unpack-zoo: $(STAMP)
-	$(BIN)/python -m utils.zoo_archive unpack $(ARCHIVE)
+	$(BIN)/python -m utils.zoo.archive unpack $(ARCHIVE)
 	$(MAKE) refresh-outputs
 
 ## refresh-outputs: re-execute every chapter and keep only the outputs nbval compares

@@ -10,7 +10,7 @@ scripts run, and checks:
   no ``mjx-merror``) on every page whose source has math;
 - every image the page references exists in the build and is not empty;
 - no request leaves localhost and the console logs no error;
-- every kernel-free widget twin (``utils.twin``) works: each of its first two
+- every kernel-free widget twin (``utils.reader.twin``) works: each of its first two
   controls is moved to two other positions, and the figure shown must change
   to the frame pre-rendered for exactly that setting.
 

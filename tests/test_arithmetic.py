@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from utils.arithmetic import (
-    conv_matrix, conv_output_size, conv_transpose2d_loops, conv_transpose_output_size, overlap_counts, overlap_ratio,
+    conv_matrix,
+    conv_output_size,
+    conv_transpose2d_loops,
+    conv_transpose_output_size,
+    overlap_counts,
+    overlap_ratio,
 )
 
 small = st.integers(min_value=1, max_value=12)

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from utils.bootstrap import bootstrap_interval, miou_of, noise_verdict, pixel_accuracy_of, scene_confusions
-from utils import glue as glue_module
 from utils.metrics import confusion_matrix, mean_iou
+from utils.reader import glue as glue_module
 
 
 def scenes(seed, noise):
@@ -53,9 +53,9 @@ def test_refusals():
 
 def test_ap_interval_matches_mask_ap_and_pairs_scenes():
     from utils.bootstrap import ap_interval
+    from utils.chapters.segmentation_tasks import degrade
     from utils.data import Shapes
     from utils.metrics import mask_average_precision
-    from utils.tasks import degrade
 
     targets = [Shapes("test", 30)[i][1] for i in range(30)]
     good = [degrade(t, seed=i, shift=1) for i, t in enumerate(targets)]

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from utils import metrics
+from utils.chapters.segmentation_tasks import degrade
 from utils.data import NUM_CLASSES, Shapes
-from utils.tasks import degrade
 
 LECTURES = Path(__file__).resolve().parents[1] / "lectures"
 
@@ -79,7 +79,7 @@ def patchnet():
 
 
 def test_chapter2_sliding_window(chapter2, patchnet):
-    from utils.patches import sliding_window
+    from utils.chapters.patches_to_fcn import sliding_window
 
     image = Shapes("test", 1, image_size=32)[0][0]
     with torch.no_grad():
@@ -97,7 +97,7 @@ def test_chapter2_convolutionalize_is_the_dense_network(chapter2, patchnet):
 
 
 def test_chapter2_receptive_field_table(chapter2, patchnet):
-    from utils.patches import patchnet_layers, receptive_fields
+    from utils.chapters.patches_to_fcn import patchnet_layers, receptive_fields
 
     layers = patchnet_layers(patchnet) + [("extra pool", 2, 2), ("extra conv", 5, 1)]
     assert chapter2["receptive_field_table"](layers) == receptive_fields(layers)

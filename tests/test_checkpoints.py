@@ -6,8 +6,8 @@ import shutil
 import pytest
 import torch
 
-from utils import checkpoints
 from utils.models import ZOO
+from utils.zoo import checkpoints
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_weights_of_another_architecture_are_refused(weights_copy):
 
 
 def test_unknown_names_are_refused_with_the_zoo_listed():
-    with pytest.raises(ValueError, match="the zoo has: patchnet"):
+    with pytest.raises(ValueError, match="choose from: patchnet"):
         checkpoints.load("fcn4s")
 
 

@@ -6,7 +6,8 @@ import shutil
 import pytest
 import torch
 
-from utils import checkpoints, evaluate, train
+from utils import evaluate, train
+from utils.zoo import checkpoints
 
 
 def refused(main, argv, capsys) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import colab
+from utils.reader import colab
 
 ROOT = Path(__file__).resolve().parents[1]
 MYST = re.compile(r"\{(glue:text|glue|cite|term|doc|ref|numref)\}`|^`{3,}\{", re.M)

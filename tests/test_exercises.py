@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from utils import exercises
 from utils.models import FCN8s, Upsample
+from utils.reader import exercises
 
 LECTURES = Path(__file__).resolve().parents[1] / "lectures"
 CHAPTERS = sorted(p for p in LECTURES.glob("0*.ipynb"))

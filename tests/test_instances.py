@@ -3,14 +3,15 @@
 import pytest
 import torch
 
+from utils.chapters import instance_segmentation
 from utils.data import NUM_CLASSES, Shapes
-from utils.instance_training import jitter, proposal_labels, sample_proposals
-from utils import instance_viz
-from utils.instances import METHODS, as_prediction, mask_nms, predict_scenes
-from utils.models import FCN8s, FrozenTrunk, MaskHead, SDS
+from utils.metrics import scene_matches
+from utils.models import SDS, FCN8s, FrozenTrunk, MaskHead
 from utils.models.mask_heads import HYPERCOLUMN, LAST_LAYER, MASK_SIZE
 from utils.models.sds import CROP_SIZE, crops
 from utils.proposals import best_overlap, boxes_of, proposals
+from utils.zoo.instance_training import jitter, proposal_labels, sample_proposals
+from utils.zoo.instances import METHODS, as_prediction, mask_nms, predict_scenes
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +127,26 @@ def test_the_widget_reuses_shared_detections_and_refuses_other_scenes():
     """Chapter 7 hands its detections to the widget; the widget must show those, not run the methods again."""
     data = Shapes("test", 2, image_size=128)
     shared = {method: [{"scene": i, "method": method} for i in range(2)] for method in METHODS}
-    instance_viz.share_detections(shared, data)
+    instance_segmentation.share_detections(shared, data)
     try:
-        assert instance_viz.scene_detections(1)["hypercolumn"] is shared["hypercolumn"][1]
+        assert instance_segmentation.scene_detections(1)["hypercolumn"] is shared["hypercolumn"][1]
     finally:
-        instance_viz._DETECTIONS.clear()
+        instance_segmentation._DETECTIONS.clear()
     with pytest.raises(ValueError, match="predictions"):
-        instance_viz.share_detections(shared, Shapes("val", 2, image_size=128))
+        instance_segmentation.share_detections(shared, Shapes("val", 2, image_size=128))
     with pytest.raises(ValueError, match="predictions"):
-        instance_viz.share_detections({"sds": shared["sds"]}, data)
+        instance_segmentation.share_detections({"sds": shared["sds"]}, data)
+
+
+def test_the_figures_green_boxes_are_the_detections_mask_ap_counts():
+    """``instance_segmentation.matches`` and ``metrics.scene_matches`` share one matching: they cannot drift apart."""
+    image, target = Shapes("test", 1, image_size=64)[0]
+    g = torch.Generator().manual_seed(0)
+    masks = torch.cat([target["masks"], torch.rand(5, 64, 64, generator=g) > 0.6])
+    labels = torch.cat([target["labels"], torch.randint(1, NUM_CLASSES, (5,), generator=g)])
+    prediction = {"masks": masks, "labels": labels, "scores": torch.rand(len(labels), generator=g)}
+    hit, found = instance_segmentation.matches(prediction, target, 0.5)
+    assert found.all() and hit.sum() == len(target["labels"]), (hit, found)
+    for cls, (_, flags, _) in scene_matches(prediction, target, (0.5,)).items():
+        mine = hit[(labels == cls).numpy()][torch.argsort(prediction["scores"][labels == cls], descending=True).numpy()]
+        assert (mine == flags[0]).all(), cls

@@ -11,7 +11,13 @@ from torchmetrics.functional.segmentation import mean_iou as tm_mean_iou
 
 from utils.data import Shapes
 from utils.metrics import (
-    confusion_matrix, iou_per_class, mask_average_precision, mask_iou, match_detections, mean_iou, pixel_accuracy,
+    confusion_matrix,
+    iou_per_class,
+    mask_average_precision,
+    mask_iou,
+    match_detections,
+    mean_iou,
+    pixel_accuracy,
     recall_by_size,
 )
 

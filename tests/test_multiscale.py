@@ -4,10 +4,10 @@ import pytest
 import torch
 from torchvision.transforms.v2.functional import gaussian_blur
 
+from utils.chapters.multiscale import draw_multiscale, receptive_field_per_level
 from utils.data import NUM_CLASSES
 from utils.models import MultiscaleCNN
 from utils.models.multiscale import MIN_LEVEL_SIZE, gaussian_pyramid
-from utils.multiscale import draw_multiscale, receptive_field_per_level
 
 
 def test_pyramid_halves_and_blurs():

@@ -32,7 +32,7 @@ def test_only_checked_outputs_are_stored(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_widgets_have_a_kernel_free_twin(path):
-    """A cell that builds an interactive figure is hidden in the book and followed by its twin (``utils.twin``)."""
+    """A cell that builds an interactive figure is hidden in the book and followed by its twin (``utils.reader.twin``)."""
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     widgets = 0
     for cell, following in zip(cells, cells[1:] + [None]):

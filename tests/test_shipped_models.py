@@ -2,9 +2,9 @@
 
 import pytest
 
-from utils import checkpoints, evaluate
-from utils.instances import instance_metrics
 from utils.models import ZOO
+from utils.zoo import checkpoints, scoring
+from utils.zoo.instances import instance_metrics
 
 MANIFEST = checkpoints.read_manifest()
 SEMANTIC = [n for n in ZOO if "miou" in MANIFEST.get(n, {}).get("metrics", {}) and n != "patchnet"]
@@ -14,7 +14,7 @@ UNSEEN = 20261124
 @pytest.mark.parametrize("name", SEMANTIC)
 def test_semantic_model_reproduces_its_manifest_metrics(name):
     recorded = MANIFEST[name]["metrics"]
-    measured = evaluate.evaluate_model(checkpoints.load(name), recorded["split"], recorded["seed"],
+    measured = scoring.evaluate_model(checkpoints.load(name), recorded["split"], recorded["seed"],
                                        recorded["length"], ZOO[name].image_size)
     assert measured["miou"] == pytest.approx(recorded["miou"], abs=1e-4)
     assert measured["pixel_accuracy"] == pytest.approx(recorded["pixel_accuracy"], abs=1e-4)
@@ -23,12 +23,12 @@ def test_semantic_model_reproduces_its_manifest_metrics(name):
 def test_patchnet_reproduces_its_manifest_metrics_on_a_prefix():
     # Every pixel through 16 dense passes is slow on a CPU: re-check the first 100 of the recorded scenes.
     recorded = MANIFEST["patchnet"]["metrics"]
-    measured = evaluate.evaluate_model(checkpoints.load("patchnet"), recorded["split"], recorded["seed"], 100)
+    measured = scoring.evaluate_model(checkpoints.load("patchnet"), recorded["split"], recorded["seed"], 100)
     assert abs(measured["miou"] - recorded["miou"]) < 0.03
 
 
 def miou(name, length=300):
-    return evaluate.evaluate_model(checkpoints.load(name), "test", UNSEEN, length, ZOO[name].image_size)["miou"]
+    return scoring.evaluate_model(checkpoints.load(name), "test", UNSEEN, length, ZOO[name].image_size)["miou"]
 
 
 def test_fcn_family_ordering_on_an_unseen_seed():
@@ -43,14 +43,14 @@ def test_multiscale_gain_on_an_unseen_seed():
 
 
 def test_refinement_gain_on_an_unseen_seed():
-    by_pass = evaluate.refinement_metrics(checkpoints.load("recurrent"), "test", UNSEEN, 300)["miou_by_iteration"]
+    by_pass = scoring.refinement_metrics(checkpoints.load("recurrent"), "test", UNSEEN, 300)["miou_by_iteration"]
     assert by_pass[1] > by_pass[0] and by_pass[2] >= by_pass[1] - 0.005 and by_pass[2] >= by_pass[0] + 0.03, by_pass
 
 
 def test_instance_orderings_on_an_unseen_seed():
     """Chapter 7's claims, re-measured on 60 scenes no run has used."""
     ap = instance_metrics(("connected_components", "sds_box", "sds", "last_layer", "hypercolumn", "maskrcnn"),
-                          "test", UNSEEN, 60, workers=evaluate.instance_workers())
+                          "test", UNSEEN, 60, workers=scoring.instance_workers())
     assert ap["sds"]["ap50"] >= ap["sds_box"]["ap50"], ap
     gap50 = ap["hypercolumn"]["ap50"] - ap["last_layer"]["ap50"]
     gap75 = ap["hypercolumn"]["ap75"] - ap["last_layer"]["ap75"]

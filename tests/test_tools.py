@@ -3,9 +3,11 @@
 import pytest
 import torch
 
-from utils import bench, checkpoints, model_card
-from utils.evaluate import band_confusions, summarise
+from utils.data import Shapes
 from utils.metrics import boundary_band
+from utils.zoo import bench, checkpoints, model_card, scoring
+from utils.zoo.inference import predict
+from utils.zoo.scoring import band_confusions, band_confusions_of, summarise
 
 
 def test_boundary_band_widths():
@@ -25,14 +27,23 @@ def test_band_confusions_cover_the_band_only():
 
 
 def test_band_confusions_of_labels_equal_the_models_own():
-    from utils.data import Shapes
-    from utils.evaluate import band_confusions_of, predict
-
     model = checkpoints.load("fcn32s")
     images, semantic = Shapes("val", 4, image_size=128).batch(range(4))
     ours = band_confusions_of(predict(model, images), semantic, (1, 4))
     theirs = band_confusions(model, "val", 0, 4, 128, widths=(1, 4))
     assert all(torch.equal(ours[k], theirs[k]) for k in ("all", 1, 4))
+
+
+def test_scoring_never_moves_the_callers_model(monkeypatch):
+    """A model being trained on a GPU must stay there while its own evaluation runs (the scenes move instead)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the evaluation moved the caller's model")
+
+    for name, expected in (("recurrent", "miou_by_iteration"), ("last_layer", "ap50")):
+        model = checkpoints.load(name)
+        for method in ("cpu", "cuda", "to"):
+            monkeypatch.setattr(model, method, refuse)
+        assert expected in scoring.zoo_metrics(name, model, "val", 0, 2)
 
 
 def test_bench_pieces_report_positive_rates():

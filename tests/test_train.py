@@ -6,9 +6,11 @@ import shutil
 import pytest
 import torch
 
-from utils import checkpoints, evaluate, train
+from utils import evaluate
 from utils.data import Shapes
 from utils.models import ZOO
+from utils.zoo import checkpoints, scoring
+from utils.zoo import training as train
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def test_checkpoint_reloads_to_identical_outputs(trained):
     images, _ = Shapes("val", 2).batch(range(2))
     again = checkpoints.load("patchnet", weights_dir=weights)
     assert torch.equal(model.segment(images), again.segment(images))
-    metrics = evaluate.evaluate_model(model, split="val", seed=0, length=8)
+    metrics = scoring.evaluate_model(model, split="val", seed=0, length=8)
     assert metrics["miou"] == entry["metrics"]["miou"]
     other = json.loads((weights / "manifest.json").read_text())["models"]
     assert other["fcn8s"] == checkpoints.read_manifest()["fcn8s"], "saving one model must keep the others' entries"

@@ -6,8 +6,8 @@ import re
 import matplotlib.pyplot as plt
 import pytest
 
-from utils import twin as twins
-from utils.widgets import BUILD_FLAG, checkbox, dropdown, slider
+from utils.reader import twin as twins
+from utils.reader.widgets import BUILD_FLAG, checkbox, dropdown, slider
 
 
 def draw_line(slope=1, dashed=False, colour="red"):
@@ -82,3 +82,8 @@ def test_the_report_reads_size_frames_and_seconds_back_from_a_built_page(tmp_pat
     [(page, draw, size, frames, seconds)] = twins.report(tmp_path)
     assert (page, draw, frames) == ("chapter.html", "draw_line", 3) and size == len(block.encode()) and seconds >= 0
     assert twins.main([str(tmp_path)]) == 0 and "1 twins" in capsys.readouterr().out
+
+
+def test_the_report_refuses_a_folder_that_is_not_there(tmp_path, capsys):
+    assert twins.main([str(tmp_path / "nowhere")]) == 2
+    assert "is not a built book's HTML folder" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The book build never waits on a widget cell's lost reply, and a build in which a cell nearly timed out fails.
 
-The race (``utils/widgets.py``'s docstring): nbclient echoes a display inside an
+The race (``utils/reader/widgets.py``'s docstring): nbclient echoes a display inside an
 ``ipywidgets.Output`` to the kernel with a raw shell send while it waits for the
 same cell's reply; if the reply arrived while nbclient was busy with the
 display, that send swallows the socket's wake-up and the reply is read only at
@@ -20,15 +20,17 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 
-from utils.widgets import BUILD_FLAG
+from utils.reader.widgets import BUILD_FLAG
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import course_build  # noqa: E402  (the book's Sphinx extension lives outside the package)
 
 TIMEOUT = 8
+IMPORTS = """
+from utils.chapters.deconvolution_arithmetic import draw_arithmetic, settle_arithmetic
+from utils.reader.widgets import dropdown, interactive_figure, slider
+"""
 WIDGET_CELL = """
-from utils.arithmetic_viz import draw_arithmetic, settle_arithmetic
-from utils.widgets import dropdown, interactive_figure, slider
 controls = {"kind": dropdown(["convolution", "transposed convolution"], "transposed convolution", "layer"),
             "i": slider(4, 1, 9, "i"), "k": slider(3, 1, 6, "k"), "s": slider(2, 1, 4, "s"),
             "p": slider(1, 0, 4, "p"), "d": slider(1, 1, 3, "d"), "a": slider(1, 0, 3, "a")}
@@ -51,12 +53,12 @@ def busy_nbclient(monkeypatch):
 
 
 def widget_cell_seconds(monkeypatch, build_flag: bool) -> float:
-    """Seconds a fresh kernel takes to run the widget cell (after a warm-up cell), the build flag set or not."""
+    """Seconds a fresh kernel takes to run the widget cell (after a cell of imports), the build flag set or not."""
     if build_flag:
         monkeypatch.setenv(BUILD_FLAG, "1")
     else:
         monkeypatch.delenv(BUILD_FLAG, raising=False)
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import matplotlib.pyplot"),
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(IMPORTS),
                                                nbformat.v4.new_code_cell(WIDGET_CELL)])
     client = NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3")
     with client.setup_kernel():

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
-from utils.widgets import checkbox, dropdown, float_slider, interactive_figure, slider
+from utils.reader.widgets import dropdown, interactive_figure, slider
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_EVERY_KIND = """
@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import ipywidgets
-from utils.widgets import checkbox, dropdown, float_slider, interactive_figure, slider
+from utils.reader.widgets import checkbox, dropdown, float_slider, interactive_figure, slider
 
 def draw(index=0, flip=0.0, merge=False, name="a", drop=0):
     if index == 2:
@@ -65,8 +65,8 @@ def test_every_kind_of_control_builds_under_both_ipywidgets_versions(major, ipyw
 
 
 def test_settle_moves_the_other_control_and_says_so():
-    from utils.arithmetic_viz import draw_arithmetic, settle_arithmetic
-    from utils.patches import settle_probe
+    from utils.chapters.deconvolution_arithmetic import draw_arithmetic, settle_arithmetic
+    from utils.chapters.patches_to_fcn import settle_probe
 
     controls = {"kind": dropdown(["convolution", "transposed convolution"], "transposed convolution", "layer"),
                 "i": slider(4, 1, 9, "i"), "k": slider(3, 1, 6, "k"), "s": slider(2, 1, 4, "s"),

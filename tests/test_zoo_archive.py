@@ -7,7 +7,8 @@ import tarfile
 
 import pytest
 
-from utils import checkpoints, zoo_archive
+from utils.zoo import archive as zoo_archive
+from utils.zoo import checkpoints
 
 
 @pytest.fixture()
@@ -42,5 +43,5 @@ def test_a_corrupt_archive_changes_nothing(small_zoo, tmp_path, capsys):
     target.mkdir()
     with pytest.raises(SystemExit) as exit_info:
         zoo_archive.main(["unpack", str(archive), "--weights-dir", str(target)])
-    assert exit_info.value.code == 2 and "does not match its manifest" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "does not match the manifest" in capsys.readouterr().err
     assert not any(target.iterdir())

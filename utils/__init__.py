@@ -1,27 +1,24 @@
-"""The course's Python package: one module per idea, each naming the chapter that teaches it.
+"""The course's Python package, in layers; imports only point down (``tests/test_layers.py`` checks it).
 
-- ``utils.data``: the synthetic ``Shapes`` scenes (chapter 1, used everywhere).
-- ``utils.metrics``: pixel accuracy, confusion matrix, IoU, mask AP, edge bands (chapter 1).
-- ``utils.viz``: colour-coded label maps, overlays and grids (every chapter).
-- ``utils.classical``: the coins photograph segmented without learning (chapter 1).
-- ``utils.tasks``: the three tasks on one scene, degraded predictions (chapter 1).
-- ``utils.patches``: sliding windows, convolutionalisation, receptive fields, work counts (chapter 2).
-- ``utils.multiscale`` / ``utils.bottom_up``: the pyramid's measurements; superpixels and the tree (chapter 3).
-- ``utils.refinement``: passes, repairs and damaged starts of the recurrent network (chapter 4).
-- ``utils.fcn_viz``: the FCN family's figures (chapter 5).
-- ``utils.arithmetic`` / ``utils.arithmetic_viz``: convolution arithmetic and its pictures (chapter 6).
-- ``utils.proposals``, ``utils.instances``, ``utils.instance_viz``, ``utils.instance_training``: chapter 7's
-  proposals, instance methods, figures and losses.
-- ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 to 7).
-- ``utils.checkpoints``: verified weights and their manifest; ``utils.model_card`` its tables.
-- ``utils.train`` / ``utils.evaluate`` / ``utils.bench`` / ``utils.zoo_archive``: the command-line tools.
-- ``utils.bootstrap`` (noise scales), ``utils.timing`` (load-robust timing), ``utils.papers`` (published
-  numbers and verdicts), ``utils.glue`` (numbers for the prose): shared by the chapters.
-- ``utils.widgets`` / ``utils.twin``: the live widgets and their kernel-free twins in the book.
-- ``utils.colab``: the Colab copies of the chapters.
-- ``utils.exercises``: the exercises' checkers.
+1. The science, ``utils/*.py``: no model, no weights. ``data`` (the ``Shapes``
+   scenes, chapter 1 on), ``metrics`` (accuracy, IoU, mask AP: chapter 1),
+   ``bootstrap`` (noise scales: chapter 3 on), ``viz`` (pictures), ``timing``
+   (load-robust timing), ``classical`` (the coins photograph: chapter 1),
+   ``arithmetic`` (output sizes, transposed convolution: chapter 6),
+   ``bottom_up`` (superpixels, the tree: chapter 3), ``proposals`` (chapter 7).
+2. ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 to 7).
+3. ``utils.zoo``: the shipped models in use: ``checkpoints``, ``inference``,
+   ``scoring``, ``losses``, ``training``, chapter 7's ``instances`` and
+   ``instance_training``, ``model_card``, ``bench``, ``archive``.
+4. ``utils.chapters``: one module per lecture, named after it
+   (``lectures/03_multiscale.ipynb`` <-> ``utils/chapters/multiscale.py``);
+   a chapter imports only earlier chapters.
+5. ``utils.reader``: what the reader meets around the figures: ``glue``,
+   ``widgets`` and their ``twin``, ``papers``, ``exercises``, ``colab``.
 
-Every chapter starts with ``device = utils.setup()``.
+On top, the two commands, which nothing imports: ``python -m utils.train``
+and ``python -m utils.evaluate`` (parsing and printing only). Every chapter
+starts with ``device = utils.setup()``.
 """
 
 from __future__ import annotations

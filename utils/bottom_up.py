@@ -20,7 +20,7 @@ from skimage.segmentation import felzenszwalb
 #: Felzenszwalb's smoothing before segmenting, and its smallest region, in pixels.
 FELZENSZWALB_SIGMA, FELZENSZWALB_MIN_SIZE = 0.5, 8
 #: The superpixel scale and the tree's merge threshold (RGB distance of mean colours) the chapter uses:
-#: chosen on validation scenes by ``python -m utils.bottom_up`` (never on the test scenes).
+#: chosen on validation scenes by ``python -m utils.chapters.multiscale`` (never on the test scenes).
 SUPERPIXEL_SCALE, MERGE_THRESHOLD = 60.0, 0.2
 
 
@@ -154,29 +154,3 @@ def superpixel_cleanup(image: torch.Tensor, probabilities: torch.Tensor, scale: 
 
 #: The clean-ups by name: ``CLEANUPS[name](image, probabilities, scale) -> labels``.
 CLEANUPS = {"superpixels": superpixel_cleanup, "tree": tree_cover}
-
-
-def main() -> None:
-    """``python -m utils.bottom_up``: the validation sweep that chose ``SUPERPIXEL_SCALE`` and ``MERGE_THRESHOLD``."""
-    from .data import NUM_CLASSES, Shapes
-    from .metrics import confusion_matrix, iou_from_confusion
-    from .multiscale import probabilities
-
-    images, semantic = Shapes("val", 100).batch(range(100))
-    probs = probabilities("multiscale", images)
-    thresholds = (0.1, 0.2, 0.3, np.inf)
-    print(f"100 validation scenes, multiscale model; mIoU\n{'scale':>6}{'superpixels':>13}"
-          + "".join(f"{'tree @ ' + str(t):>13}" for t in thresholds))
-    for scale in (30.0, 60.0, 120.0):
-        regions = [superpixels(image, scale) for image in images]
-        votes = torch.stack([superpixel_vote(p, r) for p, r in zip(probs, regions)])
-        row = [iou_from_confusion(confusion_matrix(votes, semantic, NUM_CLASSES)).nanmean().item()]
-        for threshold in thresholds:
-            covers = torch.stack([purest_cover(p, r, segmentation_tree(image, r, threshold))
-                                  for image, p, r in zip(images, probs, regions)])
-            row.append(iou_from_confusion(confusion_matrix(covers, semantic, NUM_CLASSES)).nanmean().item())
-        print(f"{scale:>6.0f}" + "".join(f"{v:>13.3f}" for v in row))
-
-
-if __name__ == "__main__":
-    main()

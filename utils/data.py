@@ -94,6 +94,26 @@ def _distinct_colour(rng: np.random.Generator, taken: list[np.ndarray]) -> np.nd
     return candidates[best, 0]
 
 
+def _object_mask(u: list[float], image_size: int, ys: np.ndarray,
+                 xs: np.ndarray) -> tuple[int, tuple[slice, slice], np.ndarray]:
+    """One object from five uniform numbers ``u`` (class, radius, centre y, centre x, angle).
+
+    Returns its class, the window (rows, columns) it lies in, and its mask
+    there (bool). Only the window is rendered: most objects are small.
+    """
+    u_cls, u_radius, u_y, u_x, u_angle = u
+    cls = 1 + int(u_cls * (NUM_CLASSES - 1))
+    lo, hi = _RADIUS_RANGE[0] * image_size, _RADIUS_RANGE[1] * image_size
+    radius = lo + (hi - lo) * u_radius
+    # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
+    margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
+    cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
+    rows = slice(max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2))
+    cols = slice(max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2))
+    dy, dx = (ys[rows] - cy) / radius, (xs[:, cols] - cx) / radius
+    return cls, (rows, cols), _shape_mask(cls, dx, dy, 2 * np.pi * u_angle)
+
+
 def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Draw one scene.
 
@@ -111,33 +131,20 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
     classes: list[int] = []
     visible = np.zeros(5, dtype=np.int64)  # visible pixels of object k at index k
     areas = np.zeros(5, dtype=np.int64)
-    lo, hi = _RADIUS_RANGE[0] * image_size, _RADIUS_RANGE[1] * image_size
     for _ in range(rng.integers(1, 5)):
         # One draw for all of the object's parameters: each rng call costs microseconds.
-        u_cls, u_radius, u_y, u_x, u_angle = rng.random(5).tolist()
-        cls = 1 + int(u_cls * (NUM_CLASSES - 1))
-        radius = lo + (hi - lo) * u_radius
-        # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
-        margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
-        cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
-        angle = 2 * np.pi * u_angle
-        # Only the window around the object is rendered: most objects are small.
-        y0, y1 = max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2)
-        x0, x1 = max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2)
-        wy, wx = ys[y0:y1], xs[:, x0:x1]
-        dy, dx = (wy - cy) / radius, (wx - cx) / radius
-        mask = _shape_mask(cls, dx, dy, angle)
+        cls, (rows, cols), mask = _object_mask(rng.random(5).tolist(), image_size, ys, xs)
         area = int(np.count_nonzero(mask))
         if area == 0:
             continue
-        window = instance[y0:y1, x0:x1]
+        window = instance[rows, cols]
         if classes:  # would this object hide too much of an earlier one?
             after = visible - np.bincount(window[mask], minlength=5)
             if np.any(after[1:] < _MIN_VISIBLE * areas[1:]):
                 continue
             visible = after
         colour = _distinct_colour(rng, colours)
-        np.copyto(image[:, y0:y1, x0:x1], _texture(rng, wy, wx, colour), where=mask)
+        np.copyto(image[:, rows, cols], _texture(rng, ys[rows], xs[:, cols], colour), where=mask)
         classes.append(cls)
         window[mask] = len(classes)
         visible[len(classes)] = areas[len(classes)] = area

@@ -174,6 +174,24 @@ def interpolated_ap(is_tp: np.ndarray, num_gt: int) -> float:
     return float(np.where(idx < len(precision), precision[np.minimum(idx, len(precision) - 1)], 0.0).mean())
 
 
+def class_matches(prediction: dict, target: dict, cls: int,
+                  thresholds: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """Class ``cls`` of one image: its detections best score first, its objects, and COCO's greedy matching.
+
+    Returns ``(detections (D,), objects (G,), matched (T, D))``: indices into
+    ``prediction`` and ``target``, and per IoU ``thresholds[t]`` the object each
+    detection matched (an index into ``objects``, -1 for none). The one
+    matching behind mask AP (``scene_matches``) and chapter 7's green and red boxes.
+    """
+    objects = torch.nonzero(target["labels"] == cls).flatten()
+    detections = torch.nonzero(prediction["labels"] == cls).flatten()
+    detections = detections[torch.argsort(prediction["scores"][detections], descending=True, stable=True)]
+    dt, gt = prediction["masks"][detections], target["masks"][objects]
+    ious = mask_iou(dt, gt).numpy() if len(dt) and len(gt) else np.zeros((len(dt), len(gt)))
+    matched = np.stack([match_detections(ious, t) for t in thresholds]).reshape(len(thresholds), len(dt))
+    return detections, objects, matched
+
+
 def scene_matches(prediction: dict, target: dict, thresholds: Sequence[float]) -> dict[int, tuple]:
     """One image's matching, class by class: ``{class: (scores (D,), flags (T, D) bool, number of objects)}``.
 
@@ -183,13 +201,8 @@ def scene_matches(prediction: dict, target: dict, thresholds: Sequence[float]) -
     """
     records = {}
     for cls in sorted({int(c) for c in target["labels"]} | {int(c) for c in prediction["labels"]}):
-        gt = target["masks"][target["labels"] == cls]
-        keep = prediction["labels"] == cls
-        order = torch.argsort(prediction["scores"][keep], descending=True, stable=True)
-        dt, dt_scores = prediction["masks"][keep][order], prediction["scores"][keep][order]
-        ious = mask_iou(dt, gt).numpy() if len(dt) and len(gt) else np.zeros((len(dt), len(gt)))
-        flags = np.stack([match_detections(ious, t) >= 0 for t in thresholds]).reshape(len(thresholds), len(dt))
-        records[cls] = (dt_scores.double().numpy(), flags, len(gt))
+        detections, objects, matched = class_matches(prediction, target, cls, thresholds)
+        records[cls] = (prediction["scores"][detections].double().numpy(), matched >= 0, len(objects))
     return records
 
 

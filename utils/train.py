@@ -4,203 +4,20 @@
 are generated on the fly (every training scene is new), training is seeded,
 runs on CUDA with bfloat16 mixed precision when there is a GPU and on the CPU
 otherwise, and ends by evaluating on the test split and writing the weights and
-their manifest entry (``utils.checkpoints.save``).
+their manifest entry. The command only parses and prints: the training is
+``utils.zoo.training``; chapter 2 (section 2.5) shows its loop. The README's
+retraining recipes and ``make train`` run it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import time
 from pathlib import Path
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
-
-from . import checkpoints
-from .data import Shapes
-from .evaluate import INSTANCE_LENGTH, INSTANCE_METHODS, MANIFEST_EVAL, zoo_metrics
-from .instance_training import INSTANCE_LOSSES, TARGETS
-from .models import ZOO, ModelSpec
-from .models.patchnet import OUTPUT_STRIDE, pad_for_patches
-from .models.upsampling import Upsample
-
-
-def resolve_device(choice: str = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when available, else the CPU; ``"cuda"`` without a GPU is refused."""
-    if choice not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be one of auto, cpu, cuda; got {choice!r}")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but torch sees no CUDA GPU; use --device cpu or auto")
-    return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
-
-
-def describe_device(device: torch.device) -> str:
-    """What the manifest records: e.g. ``cuda: NVIDIA H100 80GB HBM3`` or ``cpu: x86_64, 2 threads``."""
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.machine()}, {torch.get_num_threads()} threads"
-
-
-def initialise_from(model: nn.Module, source: str, weights_dir: Path = checkpoints.WEIGHTS_DIR) -> None:
-    """Copy the trained weights of ``source`` into ``model`` where names and shapes match.
-
-    Fixed (non-learnable) upsampling layers keep their bilinear kernel: a
-    frozen layer must not inherit weights another model learned.
-    """
-    state = checkpoints.load(source, weights_dir=weights_dir).state_dict()
-    frozen = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, Upsample) and not m.learnable}
-    own = model.state_dict()
-    own.update({k: v for k, v in state.items() if k in own and k not in frozen and v.shape == own[k].shape})
-    model.load_state_dict(own)
-
-
-def dense_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Cross-entropy of (B, C, H, W) scores against (B, H, W) labels at every pixel."""
-    return F.cross_entropy(model(images), semantic)
-
-
-def patch_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Cross-entropy of the patch classifier on the centre pixels of a random stride-4 grid of patches.
-
-    One dense pass computes the classifier on every patch of the grid at once
-    (chapter 2 shows it gives the same numbers), so this is patch-wise training
-    without cutting the patches out.
-    """
-    dy, dx = torch.randint(OUTPUT_STRIDE, (2,), generator=generator).tolist()
-    scores = model.dense(pad_for_patches(images)[..., dy:, dx:])
-    labels = semantic[:, dy::OUTPUT_STRIDE, dx::OUTPUT_STRIDE]
-    return F.cross_entropy(scores, labels)
-
-
-def recurrent_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mean cross-entropy of the scores after *every* unrolled pass (Pinheiro & Collobert: a loss on each instance).
-
-    Every pass is pushed towards the right labels, so the first pass learns to
-    label alone and later passes learn to correct what earlier ones give them.
-    """
-    return torch.stack([F.cross_entropy(scores, semantic) for scores in model(images)]).mean()
-
-
-LOSSES = {"dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, **INSTANCE_LOSSES}
-
-
-class Batches(Dataset):
-    """Batch ``i`` of a training stream: scenes ``i * batch_size`` .. ``(i + 1) * batch_size - 1`` of ``data``.
-
-    An item is ``(images (B, 3, H, W), targets)``: the semantic maps (B, H, W),
-    or for the instance tasks one target dict per scene (``TARGETS[task]`` adds
-    what the task needs, e.g. SDS's proposals). A pure function of the index,
-    so ``DataLoader`` workers can make batches in parallel without changing them.
-    """
-
-    def __init__(self, data: Shapes, batch_size: int, task: str) -> None:
-        self.data, self.batch_size, self.task = data, batch_size, task
-
-    def __len__(self) -> int:
-        return len(self.data) // self.batch_size
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | list[dict]]:
-        indices = range(index * self.batch_size, (index + 1) * self.batch_size)
-        if self.task not in TARGETS:
-            return self.data.batch(indices)
-        items = [self.data[i] for i in indices]
-        return torch.stack([image for image, _ in items]), [TARGETS[self.task](image, t) for image, t in items]
-
-
-def to_device(targets: torch.Tensor | list[dict], device: torch.device) -> torch.Tensor | list[dict]:
-    """Semantic maps or a list of target dicts, moved to ``device``."""
-    if isinstance(targets, torch.Tensor):
-        return targets.to(device, non_blocking=True)
-    return [{key: value.to(device, non_blocking=True) for key, value in t.items()} for t in targets]
-
-
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, spec: ModelSpec, images: torch.Tensor,
-               targets: torch.Tensor | list[dict], generator: torch.Generator) -> torch.Tensor:
-    """One optimisation step on a batch already on the model's device; returns the loss (autocast on CUDA)."""
-    with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=images.device.type == "cuda"):
-        loss = LOSSES[spec.task](model, images, targets, generator)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss
-
-
-def default_workers(device: torch.device) -> int:
-    """Data workers: none on the CPU (the model needs every core), all but two cores beside a GPU."""
-    return 0 if device.type == "cpu" else max(0, min(12, (os.cpu_count() or 1) - 2))
-
-
-def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device,
-        progress: bool = True, workers: int | None = None) -> tuple[float, list[float]]:
-    """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule.
-
-    Batches are made by ``workers`` ``DataLoader`` processes (``default_workers``
-    if ``None``); the batches, and so the result, do not depend on how many.
-    Returns the seconds taken and the loss of every step.
-    """
-    data = Shapes("train", steps * spec.batch_size, image_size=spec.image_size, seed=seed)
-    workers = default_workers(device) if workers is None else workers
-    loader = DataLoader(Batches(data, spec.batch_size, spec.task), batch_size=None, num_workers=workers,
-                        pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=spec.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr, total_steps=steps, pct_start=0.1)
-    generator = torch.Generator().manual_seed(seed)
-    losses = []
-    # channels_last lets oneDNN / cuDNN pick their fastest convolutions (about 1.3x on a 2-core CPU).
-    model.to(device, memory_format=torch.channels_last).train()
-    start = time.perf_counter()
-    bar = tqdm(loader, total=steps, desc=spec.name, disable=not progress, mininterval=1.0)
-    for step, (images, targets) in enumerate(bar):
-        images = images.to(device, memory_format=torch.channels_last, non_blocking=True)
-        loss = train_step(model, optimizer, spec, images, to_device(targets, device), generator)
-        schedule.step()
-        losses.append(loss.item())
-        if step % 10 == 0:
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, losses
-
-
-def train(
-    name: str, device: str = "auto", seed: int = 0, steps: int | None = None, progress: bool = True,
-    weights_dir: Path = checkpoints.WEIGHTS_DIR, evaluation: dict | None = None,
-) -> dict:
-    """Train zoo model ``name``, evaluate it, save it; returns its manifest entry.
-
-    ``evaluation`` (split, seed, length) defaults to ``MANIFEST_EVAL``, the
-    evaluation the tests re-run on the shipped weights.
-    """
-    if name not in ZOO:
-        raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(ZOO)}")
-    spec, torch_device = ZOO[name], resolve_device(device)
-    steps = spec.steps if steps is None else steps
-    if steps < 1:
-        raise ValueError(f"steps must be a positive number of optimisation steps, got {steps}")
-    torch.manual_seed(seed)
-    model = checkpoints.build(name, weights_dir)
-    if spec.init_from:
-        initialise_from(model, spec.init_from, checkpoints.source_dir(spec.init_from, weights_dir))
-    seconds, losses = fit(model, spec, steps, seed, torch_device, progress)
-    if evaluation is None:
-        evaluation = {**MANIFEST_EVAL, "length": INSTANCE_LENGTH} if name in INSTANCE_METHODS else MANIFEST_EVAL
-    metrics = zoo_metrics(name, model.eval(), device=torch_device, **evaluation)
-    info = {
-        "description": spec.description, "chapter": spec.chapter, "device": describe_device(torch_device),
-        "steps": steps, "batch_size": spec.batch_size, "lr": spec.lr, "seed": seed, "init_from": spec.init_from,
-        "image_size": spec.image_size, "train_seconds": round(seconds, 1), "trained_on": time.strftime("%Y-%m-%d"),
-        "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 4), "metrics": {**evaluation, **metrics},
-    }
-    entry = checkpoints.save(name, model.cpu(), info, weights_dir)
-    checkpoints.load_shared.cache_clear()  # later models in this run must see the new weights, not cached ones
-    return entry
-
+from .models import ZOO
+from .zoo import checkpoints
+from .zoo.scoring import MANIFEST_EVAL
+from .zoo.training import resolve_device, train
 
 #: Where runs that depart from the zoo's recipe go unless told otherwise (ignored by git).
 EXPERIMENTS_DIR = Path("runs")
@@ -218,7 +35,8 @@ def output_dir(args: argparse.Namespace) -> Path:
     return checkpoints.WEIGHTS_DIR if recipe or args.replace_shipped else EXPERIMENTS_DIR
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command's options."""
     parser = argparse.ArgumentParser(prog="python -m utils.train", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"models to train, from: {', '.join(ZOO)}")
     parser.add_argument("--all", action="store_true", help="train the whole zoo in dependency order")
@@ -232,31 +50,43 @@ def main(argv: list[str] | None = None) -> None:
                         help="write a run with other --steps or --seed over the shipped weights")
     parser.add_argument("--eval-scenes", type=int, default=None,
                         help="test scenes for the manifest's metrics (default: the zoo's; fewer for a dry run)")
-    args = parser.parse_args(argv)
-    names = list(ZOO) if args.all else args.names
-    if not names:
-        parser.error("name at least one model, or pass --all")
+    return parser
+
+
+def refusal(args: argparse.Namespace, names: list[str]) -> str | None:
+    """Why the command cannot run as asked (one line), or ``None``."""
     unknown = [n for n in names if n not in ZOO]
+    if not names:
+        return "name at least one model, or pass --all"
     if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; the zoo has: {', '.join(ZOO)}")
+        return checkpoints.unknown_names(unknown)
     if args.steps is not None and args.steps < 1:
-        parser.error(f"--steps must be a positive number of optimisation steps, got {args.steps}")
+        return f"--steps must be a positive number of optimisation steps, got {args.steps}"
     if args.eval_scenes is not None and args.eval_scenes < 1:
-        parser.error(f"--eval-scenes must be a positive number of scenes, got {args.eval_scenes}")
+        return f"--eval-scenes must be a positive number of scenes, got {args.eval_scenes}"
     try:
         resolve_device(args.device)
     except ValueError as err:
-        parser.error(str(err))
+        return str(err)
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parser()
+    args = options.parse_args(argv)
+    names = list(ZOO) if args.all else args.names
+    if problem := refusal(args, names):
+        options.error(problem)
     weights_dir = output_dir(args)
     weights_dir.mkdir(parents=True, exist_ok=True)
     if weights_dir != checkpoints.WEIGHTS_DIR:
         print(f"writing weights and manifest to {weights_dir}/ (the shipped weights stay as they are)")
+    evaluation = None if args.eval_scenes is None else {**MANIFEST_EVAL, "length": args.eval_scenes}
     for name in names:
         try:
-            evaluation = None if args.eval_scenes is None else {**MANIFEST_EVAL, "length": args.eval_scenes}
             entry = train(name, args.device, args.seed, args.steps, weights_dir=weights_dir, evaluation=evaluation)
         except checkpoints.CheckpointError as err:
-            parser.exit(2, f"error: {err}\n")
+            options.exit(2, f"error: {err}\n")
         m = entry["metrics"]
         score = f"mask AP50 {m['ap50']:.4f}" if "ap50" in m else f"mIoU {m['miou']:.4f}"
         print(f"{name}: {score}, {entry['train_seconds']} s on {entry['device']}")

@@ -2,7 +2,7 @@
 
 - Tells the chapters' kernels that the book is being built: Jupyter Book runs
   every chapter from inside the Sphinx process, and each kernel inherits its
-  environment, so setting ``COURSE_BOOK_BUILD`` here lets ``utils.twin.twin``
+  environment, so setting ``COURSE_BOOK_BUILD`` here lets ``utils.reader.twin.twin``
   render the kernel-free twins of the widgets for the book (and show nothing
   in a live notebook, where the real widget runs).
 - Keeps the pages quiet offline: the theme's colour mode gets a default (an
@@ -13,7 +13,7 @@
 - Adds ``static/course.css``: a wider page on wide screens and code one step
   smaller than the prose, so the chapters' code lines fit the column.
 - Guards the build against a widget cell's lost reply (the mechanism is in
-  ``utils/widgets.py``'s docstring; ``interactive_figure`` fixes it at the
+  ``utils/reader/widgets.py``'s docstring; ``interactive_figure`` fixes it at the
   root): nbclient's echo of Output-widget displays to the kernel is muted for
   the build (a static page never needs it), and a notebook cell that took at
   least ``STALL_SHARE`` of the cell timeout fails the build, named, so a
@@ -33,8 +33,8 @@ from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 from sphinx.errors import ExtensionError
 
-from utils import model_card
-from utils.widgets import BUILD_FLAG
+from utils.reader.widgets import BUILD_FLAG
+from utils.zoo import model_card
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
           "instances": model_card.instance_table}
@@ -87,7 +87,7 @@ def fail_on_stalls(app, exception) -> None:
 
 
 class ModelTable(Directive):
-    """``{model-table} models|training|metrics|instances``: one of ``utils.model_card``'s HTML tables."""
+    """``{model-table} models|training|metrics|instances``: one of ``utils.zoo.model_card``'s HTML tables."""
 
     required_arguments = 1
 

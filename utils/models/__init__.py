@@ -15,13 +15,13 @@ from torch import nn
 from ..data import NUM_CLASSES
 from .backbone import Backbone
 from .fcn import FCN, FCN8s, FCN16s, FCN32s
-from .multiscale import MultiscaleCNN, SharedCNN
 from .mask_heads import HYPERCOLUMN, LAST_LAYER, MaskHead
 from .maskrcnn import course_maskrcnn
+from .multiscale import MultiscaleCNN, SharedCNN
+from .patchnet import PatchNet
 from .recurrent import RecurrentCNN
 from .sds import SDS
 from .trunk import TRUNK_SOURCE, FrozenTrunk
-from .patchnet import PatchNet
 from .upsampling import Upsample, bilinear_kernel
 
 
@@ -33,12 +33,12 @@ class ModelSpec:
     pixel of the output), ``"patch"`` (the centre pixel of each patch, trained
     through the dense form), ``"recurrent"`` (every unrolled pass), or one of
     the instance tasks ``"sds"``, ``"mask_head"``, ``"maskrcnn"`` (see
-    ``utils.instance_training``). ``init_from`` names the model whose trained
+    ``utils.zoo.instance_training``). ``init_from`` names the model whose trained
     weights start this one (the FCN paper's stage-wise training). ``trunk``
     names the shipped model whose weights the model reads, frozen, as its
     ``trunk`` submodule: those weights are not saved again with the model, and
     the manifest records which ones it was trained on; ``build`` then takes
-    the ``FrozenTrunk`` (``utils.checkpoints.build`` passes the shipped one).
+    the ``FrozenTrunk`` (``utils.zoo.checkpoints.build`` passes the shipped one).
     """
 
     name: str

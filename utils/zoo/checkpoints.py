@@ -4,7 +4,8 @@ The manifest records, for every model, the file's sha256, its parameter count,
 how and where it was trained and its test metrics. ``load`` refuses any file
 that does not match its manifest entry and says how to retrain it; nothing ever
 falls back to random weights. The model card (``book/model_card.md``) is drawn
-from the manifest.
+from the manifest. Every chapter from chapter 2 on loads its models with
+``load_shared``; the README's "Retraining the demo models" explains the rest.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .models import ZOO, FrozenTrunk
+from ..models import ZOO, FrozenTrunk
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
 
 
@@ -52,9 +53,31 @@ def write_entry(name: str, entry: dict, path: Path = MANIFEST) -> None:
     path.write_text(json.dumps({"models": dict(sorted(models.items()))}, indent=2) + "\n")
 
 
-def _check_name(name: str) -> None:
+def unknown_names(names: list[str], known: list[str] | None = None) -> str:
+    """The one message for names that are not models (or methods) of ``known`` (the zoo by default)."""
+    return f"unknown model(s) {', '.join(names)}; choose from: {', '.join(known or ZOO)}"
+
+
+def check_name(name: str) -> None:
+    """Raise ``ValueError`` (``unknown_names``) unless ``name`` is a zoo model."""
     if name not in ZOO:
-        raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(ZOO)}")
+        raise ValueError(unknown_names([name]))
+
+
+def file_problem(entry: dict, weights_dir: Path) -> str | None:
+    """What is wrong with a manifest ``entry``'s weights file in ``weights_dir`` (missing, changed), or ``None``.
+
+    The one definition of "a file matches its manifest", for loading and for
+    unpacking an archive from another machine.
+    """
+    path = Path(weights_dir) / entry["file"]
+    if not path.exists():
+        return f"weights file {path} is missing"
+    actual = sha256(path)
+    if actual != entry["sha256"]:
+        return (f"weights file {path} does not match the manifest (sha256 {actual[:12]}... "
+                f"!= recorded {entry['sha256'][:12]}...): it is corrupt or was changed")
+    return None
 
 
 def source_dir(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
@@ -68,7 +91,7 @@ def source_dir(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
 
 def build(name: str, weights_dir: Path = WEIGHTS_DIR) -> nn.Module:
     """A fresh ``name`` as ``ZOO`` defines it; a model with a trunk gets the trunk's weights (``source_dir``)."""
-    _check_name(name)
+    check_name(name)
     spec = ZOO[name]
     if spec.trunk is None:
         return spec.build()
@@ -93,7 +116,7 @@ def save(name: str, model: nn.Module, info: dict, weights_dir: Path = WEIGHTS_DI
     trunk excluded) are added here, and for a model with a trunk the sha256 of
     the trunk weights it was trained on.
     """
-    _check_name(name)
+    check_name(name)
     path = weights_dir / f"{name}.safetensors"
     state = own_state(model)
     save_file(state, str(path))
@@ -118,21 +141,16 @@ def load(name: str, device: str | torch.device = "cpu", weights_dir: Path = WEIG
     (saying what is wrong and how to retrain) for a missing entry or file, a
     hash that does not match, or weights that do not fit the architecture.
     """
-    _check_name(name)
+    check_name(name)
     fix = (f"Restore the shipped weights with `git checkout utils/weights`, or retrain with "
            f"`{retrain_command(name)}` (see README, 'Retraining the demo models').")
     entry = read_manifest(weights_dir / MANIFEST.name).get(name)
     if entry is None:
         raise CheckpointError(f"{name} has no entry in {MANIFEST.name}. {fix}")
+    problem = file_problem(entry, weights_dir)
+    if problem:
+        raise CheckpointError(f"{name}: {problem}. {fix}")
     path = weights_dir / entry["file"]
-    if not path.exists():
-        raise CheckpointError(f"weights file {path} for {name} is missing. {fix}")
-    actual = sha256(path)
-    if actual != entry["sha256"]:
-        raise CheckpointError(
-            f"weights file {path} does not match the manifest (sha256 {actual[:12]}... "
-            f"!= recorded {entry['sha256'][:12]}...): it is corrupt or was changed. {fix}"
-        )
     _check_trunk(name, entry, weights_dir, fix)
     model = build(name, weights_dir)
     try:

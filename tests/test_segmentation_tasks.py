@@ -8,13 +8,20 @@ import torch
 from skimage import data as skdata
 
 from utils import viz
+from utils.chapters.segmentation_tasks import (
+    class_presence,
+    degrade,
+    draw_degraded,
+    draw_tasks,
+    find_scene,
+    quiet_miss,
+    score,
+    touching_same_class,
+)
 from utils.classical import coin_mask, remove_small_regions, split_instances
 from utils.data import NUM_CLASSES, Shapes
-from utils.exercises import check_biggest_drop, check_iou
-from utils.tasks import (
-    class_presence, degrade, draw_degraded, draw_tasks, find_scene, quiet_miss, score, touching_same_class,
-)
-from utils.widgets import interactive_figure
+from utils.reader.exercises import check_biggest_drop, check_iou
+from utils.reader.widgets import interactive_figure
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
-from .metrics import interpolated_ap, match_detections
-from .patches import receptive_fields
-from .tasks import mean_scores
+from ..arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
+from ..chapters.iterative_refinement import pass_fields, receptive_field_by_iteration
+from ..chapters.multiscale import iou_without_levels, receptive_field_per_level
+from ..chapters.patches_to_fcn import receptive_fields
+from ..chapters.segmentation_tasks import mean_scores
+from ..data import CLASS_NAMES, NUM_CLASSES
+from ..metrics import interpolated_ap, match_detections
+from ..models.upsampling import bilinear_kernel
 
 
 class Feedback(str):
@@ -50,7 +54,7 @@ def check_iou(answer: float, pred: torch.Tensor, target: torch.Tensor) -> str:
 def check_biggest_drop(answer: str, **degradation) -> str:
     """Exercise 1.2: which of pixel accuracy, mIoU and mask AP75 falls most under ``degradation``.
 
-    Measured on the chapter's 64 validation scenes with ``utils.tasks.degrade``.
+    Measured on the chapter's 64 validation scenes with ``utils.chapters.segmentation_tasks.degrade``.
     """
     names = ("pixel accuracy", "mIoU", "mask AP75")
     if answer not in names:
@@ -86,7 +90,6 @@ def check_receptive_field(answer: int, layers: list[tuple[str, int, int]]) -> st
 
 def check_pyramid_fields(answers: list) -> str:
     """Exercise 3.1: the shared CNN's receptive field at scales 1, 1/2 and 1/4, in pixels of the original image."""
-    from .multiscale import receptive_field_per_level
 
     fields = receptive_field_per_level(3)
     if len(answers) != 3 or not all(isinstance(a, int) for a in answers):
@@ -98,8 +101,6 @@ def check_pyramid_fields(answers: list) -> str:
 
 def check_coarsest_level(answer: str, scenes: int = 100) -> str:
     """Exercise 3.2: the object class whose IoU falls most when the 1/4 level is switched off (measured)."""
-    from .data import CLASS_NAMES
-    from .multiscale import iou_without_levels
 
     if answer not in CLASS_NAMES[1:]:
         return verdict(False, f"answer with one of {CLASS_NAMES[1:]}")
@@ -113,7 +114,6 @@ def check_coarsest_level(answer: str, scenes: int = 100) -> str:
 
 def check_refinement_field(answer, passes: int = 3) -> str:
     """Exercise 4.1: how many pixels the labels can depend on after ``passes`` passes."""
-    from .refinement import pass_fields, receptive_field_by_iteration
 
     field = receptive_field_by_iteration(passes)[-1]
     if not isinstance(answer, int):
@@ -127,7 +127,6 @@ def check_refinement_field(answer, passes: int = 3) -> str:
 
 def check_bilinear_kernel(triangle) -> str:
     """Exercise 5.2: the 8 values of the 1-D triangle whose outer product is the x4 bilinear kernel."""
-    from .models.upsampling import bilinear_kernel
 
     if not isinstance(triangle, torch.Tensor) or triangle.shape != (8,):
         return verdict(False, "give the 8 values of the triangle as a tensor, torch.tensor([...])")
@@ -144,7 +143,6 @@ def check_fcn8s_output_size(answer) -> str:
 
 def check_fcn4s(model_class) -> str:
     """Exercise 5.4: an FCN-4s that adds a ``pool2`` skip to FCN-8s and upsamples x4 at the end."""
-    from .data import NUM_CLASSES
 
     try:
         net = model_class(NUM_CLASSES).eval()

@@ -4,11 +4,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from utils.chapters.iterative_refinement import (
+    damage,
+    draw_refinement,
+    one_hot,
+    pass_fields,
+    receptive_field_by_iteration,
+    repair_counts,
+)
 from utils.data import NUM_CLASSES, Shapes
 from utils.models import RecurrentCNN
 from utils.models.multiscale import gaussian_pyramid
-from utils.refinement import (damage, draw_refinement, one_hot, pass_fields, receptive_field_by_iteration,
-                              repair_counts)
 
 
 @pytest.fixture(scope="module")

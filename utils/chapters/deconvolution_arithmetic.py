@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
 
-from .arithmetic import conv_output_size, conv_transpose_output_size, overlap_counts
+from ..arithmetic import conv_output_size, conv_transpose_output_size, overlap_counts
 
 KINDS = ("convolution", "transposed convolution")
 
@@ -132,6 +132,20 @@ def draw_overlap(k: int = 3, s: int = 2, n: int = 6) -> Figure:
     return fig
 
 
+def _draw_stretched(ax: plt.Axes, side: int, spread: int, edge: int, s: int) -> None:
+    """The stretched input's cells: inputs (blue), zeros between (white), around (grey) and extra (orange)."""
+    for y in range(side):
+        for x in range(side):
+            ry, rx = y - edge, x - edge
+            inside = 0 <= ry < spread and 0 <= rx < spread
+            is_input = inside and ry % s == 0 and rx % s == 0
+            extra = ry >= spread + edge or rx >= spread + edge
+            face = "#9ecae1" if is_input else "white" if inside else "#fdd0a2" if extra else "0.9"
+            ax.add_patch(Rectangle((x, y), 1, 1, fc=face, ec="0.5", lw=0.8, ls="-" if inside else "--"))
+            label = f"x{ry // s}{rx // s}" if is_input else "0"
+            ax.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7, color="black" if is_input else "0.55")
+
+
 def draw_zero_insertion(i: int = 2, k: int = 3, s: int = 2, p: int = 1, a: int = 1) -> Figure:
     """A transposed convolution's input, stretched: inputs, inserted zeros, edge zeros, the flipped kernel's first window.
 
@@ -148,17 +162,7 @@ def draw_zero_insertion(i: int = 2, k: int = 3, s: int = 2, p: int = 1, a: int =
     side = spread + 2 * edge + a
     o = conv_transpose_output_size(i, k, s, p, a)
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.8), gridspec_kw={"width_ratios": [side, max(o, 1)]})
-    for y in range(side):
-        for x in range(side):
-            ry, rx = y - edge, x - edge
-            inside = 0 <= ry < spread and 0 <= rx < spread
-            is_input = inside and ry % s == 0 and rx % s == 0
-            extra = ry >= spread + edge or rx >= spread + edge
-            face = "#9ecae1" if is_input else "white" if inside else "#fdd0a2" if extra else "0.9"
-            axes[0].add_patch(Rectangle((x, y), 1, 1, fc=face, ec="0.5", lw=0.8, ls="-" if inside else "--"))
-            label = f"x{ry // s}{rx // s}" if is_input else "0"
-            axes[0].text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7,
-                         color="black" if is_input else "0.55")
+    _draw_stretched(axes[0], side, spread, edge, s)
     axes[0].add_patch(Rectangle((0, 0), k, k, fill=False, ec="tab:red", lw=2.5))
     for y in range(o):
         for x in range(o):

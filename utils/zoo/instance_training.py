@@ -1,6 +1,6 @@
-"""How chapter 7's instance models learn: their training targets and losses, plugged into ``utils.train``.
+"""How chapter 7's instance models learn: their training targets and losses, plugged into ``utils.zoo.training``.
 
-``utils.train.fit`` runs every model of the zoo; for the instance tasks it
+``utils.zoo.training.fit`` runs every model of the zoo; for the instance tasks it
 hands each loss the images and one torchvision-style target dict per scene,
 made by ``TARGETS[task]`` (in the data workers, so SDS's proposals are
 computed in parallel on a many-core machine). Taught in ``lectures/07_instance_segmentation``.
@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.ops import roi_align
 
-from .metrics import mask_iou
-from .models.mask_heads import MASK_SIZE
-from .models.sds import MODES, indexed_boxes
-from .proposals import boxes_of, proposals
+from ..metrics import mask_iou
+from ..models.mask_heads import MASK_SIZE
+from ..models.sds import MODES, indexed_boxes
+from ..proposals import boxes_of, proposals
 
 #: A proposal overlapping an object by at least this IoU is labelled with its class, else background (SDS, R-CNN).
 POSITIVE_IOU = 0.5

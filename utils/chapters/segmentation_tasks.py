@@ -14,9 +14,9 @@ import torch
 from matplotlib.figure import Figure
 from scipy import ndimage as ndi
 
-from . import viz
-from .data import CLASS_NAMES, NUM_CLASSES, Shapes
-from .metrics import mask_average_precision, mean_iou, pixel_accuracy
+from .. import viz
+from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
+from ..metrics import mask_average_precision, mean_iou, pixel_accuracy
 
 
 def class_presence(target: dict) -> torch.Tensor:

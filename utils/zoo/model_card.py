@@ -1,11 +1,15 @@
-"""HTML tables of the shipped models, read from the manifest: the model card page (``book/model_card.md``)."""
+"""HTML tables of the shipped models, read from the manifest: the model card page (``book/model_card.md``).
+
+Also the phrases chapters 3, 4, 5 and 7 glue about how their models were
+trained (``trained_on``, ``cumulative_steps``), so a retrained zoo rewrites them.
+"""
 
 from __future__ import annotations
 
 import html
 
+from ..models import ZOO
 from .checkpoints import WEIGHTS_DIR, read_manifest
-from .models import ZOO
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

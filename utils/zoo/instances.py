@@ -18,10 +18,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 
+from ..data import Shapes
+from ..metrics import mask_average_precision, mask_iou
+from ..proposals import boxes_of, check_image, proposals
 from . import checkpoints
-from .data import Shapes
-from .metrics import mask_average_precision, mask_iou
-from .proposals import boxes_of, check_image, proposals
 
 #: Every instance method, in the order the chapter builds them.
 METHODS = ("connected_components", "sds_box", "sds_region", "sds", "last_layer", "hypercolumn", "maskrcnn")
@@ -62,7 +62,7 @@ def as_prediction(masks: torch.Tensor, labels: torch.Tensor, scores: torch.Tenso
     return {"masks": masks[keep], "labels": labels[keep], "scores": scores[keep], "boxes": boxes_of(masks[keep])}
 
 
-def model(name: str, models: dict[str, nn.Module] | None) -> nn.Module:
+def model_for(name: str, models: dict[str, nn.Module] | None) -> nn.Module:
     """``models[name]`` if given (a model being trained), else the shipped ``name``."""
     return models[name] if models and name in models else checkpoints.load_shared(name)
 
@@ -70,7 +70,7 @@ def model(name: str, models: dict[str, nn.Module] | None) -> nn.Module:
 @torch.no_grad()
 def connected_components(image: torch.Tensor, models: dict | None = None) -> dict[str, torch.Tensor]:
     """Every 4-connected region of one class in FCN-8s's label map is an object; its score the mean probability."""
-    probabilities = model("fcn8s", models)(image[None])[0].softmax(0)
+    probabilities = model_for("fcn8s", models)(image[None])[0].softmax(0)
     labels = probabilities.argmax(0).numpy()
     masks, classes, scores = [], [], []
     for c in np.unique(labels[labels > 0]):
@@ -95,7 +95,7 @@ def sds_modes(image: torch.Tensor, models: dict | None = None) -> dict[str, dict
     The crops' features are computed once for the three classifiers.
     """
     check_image(image)
-    net = model("sds", models)
+    net = model_for("sds", models)
     masks = proposals(image)
     if len(masks) == 0:
         return {name: empty_prediction(*image.shape[-2:]) for name in SDS_MODES}
@@ -115,7 +115,7 @@ def refine(image: torch.Tensor, detections: dict[str, torch.Tensor], head: str,
         raise ValueError(f"head must be 'last_layer' or 'hypercolumn', got {head!r}")
     if len(detections["labels"]) == 0:
         return detections
-    net = model(head, models)
+    net = model_for(head, models)
     logits = net(net.trunk(image[None]), [detections["boxes"]], image.shape[-1])
     own = logits[torch.arange(len(logits)), detections["labels"] - 1].sigmoid()[:, None]
     masks = paste_masks_in_image(own, detections["boxes"], tuple(image.shape[-2:]), padding=1)[:, 0] > 0.5
@@ -128,7 +128,7 @@ def maskrcnn(image: torch.Tensor, score_threshold: float = 0.05, models: dict | 
     check_image(image)
     if not 0 <= score_threshold <= 1:
         raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
-    output = model("maskrcnn", models)([image])[0]
+    output = model_for("maskrcnn", models)([image])[0]
     keep = output["scores"] >= score_threshold
     return {"masks": output["masks"][keep, 0] > 0.5, "labels": output["labels"][keep],
             "scores": output["scores"][keep], "boxes": output["boxes"][keep]}

@@ -14,11 +14,12 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from . import checkpoints, viz
-from .data import NUM_CLASSES, Shapes
-from .metrics import mean_iou
-from .models import FCN_IMAGE_SIZE
-from .models.upsampling import Upsample
+from .. import viz
+from ..data import NUM_CLASSES, Shapes
+from ..metrics import mean_iou
+from ..models import FCN_IMAGE_SIZE
+from ..models.upsampling import Upsample
+from ..zoo import checkpoints
 
 #: The shipped FCN variants a reader can choose in the widget.
 VARIANTS = ("fcn32s", "fcn16s", "fcn8s", "fcn8s_fixed_bilinear")
@@ -31,6 +32,32 @@ def _box(ax, x, y, w, h, text, colour, fontsize=7):
 
 def _arrow(ax, start, end, colour="0.3"):
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8, color=colour, lw=0.9))
+
+
+#: Each model's path from ``score_fr`` to the output: ("up", label) an upsampling, ("skip", stage) a fused skip.
+CHAINS = {
+    "FCN-32s": [("up", "x32")],
+    "FCN-16s": [("up", "x2"), ("skip", 4), ("up", "x16")],
+    "FCN-8s": [("up", "x2"), ("skip", 4), ("up", "x2"), ("skip", 3), ("up", "x8")],
+}
+
+
+def _draw_chain(ax: plt.Axes, y: float, chain: list[tuple[str, object]], pools: list[tuple[float, float]]) -> None:
+    """One model's row at height ``y``: ``score_fr``, its upsamplings and, in orange, skips from ``pools`` (x, bottom)."""
+    _box(ax, 1.2, y, 1.3, 0.6, "score_fr", "#f5dccf")
+    x = 2.5
+    for kind, value in chain:
+        if kind == "up":
+            _arrow(ax, (x, y + 0.3), (x + 0.4, y + 0.3))
+            _box(ax, x + 0.4, y, 0.9, 0.6, value, "#e6f5cf")
+            x += 1.3
+            continue
+        _arrow(ax, (x, y + 0.3), (x + 0.45, y + 0.3))
+        ax.text(x + 0.6, y + 0.3, "+", fontsize=13, ha="center", va="center", weight="bold")
+        _arrow(ax, pools[value - 1], (x + 0.6, y + 0.55), "tab:orange")
+        ax.text(x + 0.75, y + 0.75, f"score_pool{value}", fontsize=6, color="tab:orange")
+        x += 0.75
+    ax.text(x + 0.1, y + 0.3, "scores at /1", fontsize=7, va="center")
 
 
 def draw_fcn_family() -> Figure:
@@ -49,29 +76,10 @@ def draw_fcn_family() -> Figure:
         _arrow(ax, (x - 0.45 if k else 0.5, 5.2), (x, 5.2))
     _box(ax, 7.2, 4.85, 1.3, 0.7, "fc6, fc7\nscore_fr /32", "#f5dccf")
     _arrow(ax, (xs[-1] + 0.8, 5.2), (7.2, 5.2))
-    chains = {  # each step: ("up", label) for an upsampling box, ("skip", stage) for a fused skip branch
-        "FCN-32s": [("up", "x32")],
-        "FCN-16s": [("up", "x2"), ("skip", 4), ("up", "x16")],
-        "FCN-8s": [("up", "x2"), ("skip", 4), ("up", "x2"), ("skip", 3), ("up", "x8")],
-    }
-    for row, (name, chain) in enumerate(chains.items()):
-        y = 3.2 - 1.25 * row
-        ax.text(-0.5, y + 0.3, name, fontsize=9, weight="bold", va="center")
-        _box(ax, 1.2, y, 1.3, 0.6, "score_fr", "#f5dccf")
-        x = 2.5
-        for kind, value in chain:
-            if kind == "up":
-                _arrow(ax, (x, y + 0.3), (x + 0.4, y + 0.3))
-                _box(ax, x + 0.4, y, 0.9, 0.6, value, "#e6f5cf")
-                x += 1.3
-            else:
-                _arrow(ax, (x, y + 0.3), (x + 0.45, y + 0.3))
-                ax.text(x + 0.6, y + 0.3, "+", fontsize=13, ha="center", va="center", weight="bold")
-                k = value - 1
-                _arrow(ax, (xs[k] + 0.4, 5.2 - heights[k] / 2), (x + 0.6, y + 0.55), "tab:orange")
-                ax.text(x + 0.75, y + 0.75, f"score_pool{value}", fontsize=6, color="tab:orange")
-                x += 0.75
-        ax.text(x + 0.1, y + 0.3, "scores at /1", fontsize=7, va="center")
+    pools = [(x + 0.4, 5.2 - h / 2) for x, h in zip(xs, heights)]
+    for row, (name, chain) in enumerate(CHAINS.items()):
+        ax.text(-0.5, 3.2 - 1.25 * row + 0.3, name, fontsize=9, weight="bold", va="center")
+        _draw_chain(ax, 3.2 - 1.25 * row, chain, pools)
     ax.set_xlim(-0.6, 10.2)
     ax.set_ylim(0.4, 6.5)
     ax.axis("off")

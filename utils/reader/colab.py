@@ -1,4 +1,4 @@
-"""Colab copies of the chapters: ``python -m utils.colab [--check] [BUILD]``.
+"""Colab copies of the chapters: ``python -m utils.reader.colab [--check] [BUILD]``.
 
 Colab (and plain Jupyter) render Markdown, not MyST: a glued number would
 show as ``{glue:text}`key``` and a solution in a dropdown would lie open. The
@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "colab"
 #: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
 VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup")
@@ -202,7 +202,7 @@ def staleness(committed: nbformat.NotebookNode, fresh: nbformat.NotebookNode) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.colab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m utils.reader.colab", description=__doc__.splitlines()[0])
     parser.add_argument("build", nargs="?", type=Path, default=ROOT / "_build",
                         help="the book build whose executed notebooks hold the numbers")
     parser.add_argument("--check", action="store_true", help="fail if the committed copies are stale")

@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from utils import patches
+from utils.chapters import patches_to_fcn
 from utils.data import Shapes
-from utils.exercises import check_fc_as_conv, check_receptive_field
 from utils.models.patchnet import OUTPUT_STRIDE, PATCH_SIZE, PatchNet, pad_for_patches, shift_and_stitch
+from utils.reader.exercises import check_fc_as_conv, check_receptive_field
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def image():
 
 
 def test_extract_patches_centres_each_pixel(image):
-    crops = patches.extract_patches(image)
+    crops = patches_to_fcn.extract_patches(image)
     assert crops.shape == (32 * 32, 3, PATCH_SIZE, PATCH_SIZE)
     half = PATCH_SIZE // 2
     for y, x in ((0, 0), (5, 17), (31, 31)):
@@ -31,7 +31,7 @@ def test_extract_patches_centres_each_pixel(image):
 
 def test_dense_pass_equals_sliding_window_on_its_grid(net, image):
     dense = net.dense(pad_for_patches(image[None]))[0]
-    window = patches.sliding_window(net, image, stride=OUTPUT_STRIDE)
+    window = patches_to_fcn.sliding_window(net, image, stride=OUTPUT_STRIDE)
     assert dense.shape == window.shape == (6, 8, 8)
     torch.testing.assert_close(dense, window, atol=1e-5, rtol=1e-5)
 
@@ -39,7 +39,7 @@ def test_dense_pass_equals_sliding_window_on_its_grid(net, image):
 def test_shift_and_stitch_gives_the_sliding_window_at_every_pixel(net, image):
     with torch.no_grad():
         stitched = shift_and_stitch(net, image[None])[0]
-    torch.testing.assert_close(stitched, patches.sliding_window(net, image), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(stitched, patches_to_fcn.sliding_window(net, image), atol=1e-5, rtol=1e-5)
 
 
 def test_patchnet_refuses_other_patch_sizes(net):
@@ -48,11 +48,11 @@ def test_patchnet_refuses_other_patch_sizes(net):
 
 
 def test_receptive_field_of_patchnet_is_the_patch(net):
-    rows = patches.receptive_fields(patches.patchnet_layers(net))
+    rows = patches_to_fcn.receptive_fields(patches_to_fcn.patchnet_layers(net))
     assert rows[-1][3] == PATCH_SIZE and rows[-1][4] == OUTPUT_STRIDE
-    assert patches.receptive_fields([("a", 3, 1), ("b", 2, 2), ("c", 3, 1)])[-1][3:] == (8, 2)
+    assert patches_to_fcn.receptive_fields([("a", 3, 1), ("b", 2, 2), ("c", 3, 1)])[-1][3:] == (8, 2)
     with pytest.raises(ValueError, match="kernel and stride"):
-        patches.receptive_fields([("bad", 0, 1)])
+        patches_to_fcn.receptive_fields([("bad", 0, 1)])
 
 
 def test_best_seconds_interleaves_and_keeps_the_fastest():
@@ -64,12 +64,12 @@ def test_best_seconds_interleaves_and_keeps_the_fastest():
 
 
 def test_patch_probe_figure_and_its_refusals():
-    fig = patches.draw_patch_probe(y=8, x=12, size=64)
+    fig = patches_to_fcn.draw_patch_probe(y=8, x=12, size=64)
     assert len(fig.axes) == 3
     with pytest.raises(ValueError, match="inside the 32x32 image"):
-        patches.draw_patch_probe(y=40, x=5, size=32)
+        patches_to_fcn.draw_patch_probe(y=40, x=5, size=32)
     with pytest.raises(ValueError, match="size must be"):
-        patches.draw_patch_probe(size=1000)
+        patches_to_fcn.draw_patch_probe(size=1000)
 
 
 def test_exercise_checkers():

@@ -2,6 +2,8 @@
 
 Used by ``lectures/03_multiscale``; the networks are in
 ``utils/models/multiscale.py``, the bottom-up clean-ups in ``utils/bottom_up.py``.
+``python -m utils.chapters.multiscale`` runs the validation sweep that chose
+``bottom_up.SUPERPIXEL_SCALE`` and ``bottom_up.MERGE_THRESHOLD``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from . import bottom_up, checkpoints, viz
-from .bootstrap import scene_confusions
-from .evaluate import in_chunks
-from .data import CLASS_NAMES, NUM_CLASSES, Shapes
-from .metrics import iou_per_class, mean_iou
-from .models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
-from .patches import receptive_fields, spatial_layers
+from .. import bottom_up, viz
+from ..bootstrap import scene_confusions
+from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
+from ..metrics import confusion_matrix, iou_from_confusion, iou_per_class, mean_iou
+from ..models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
+from ..zoo import checkpoints
+from ..zoo.inference import in_chunks
+from .patches_to_fcn import receptive_fields, spatial_layers
 
 #: Test scenes the widget can show.
 WIDGET_SCENES = 50
@@ -137,3 +140,25 @@ def iou_without_levels(use_levels: tuple[bool, ...], scenes: int = 100) -> dict[
     full = iou_per_class(probabilities("multiscale", images).argmax(1), semantic, NUM_CLASSES)
     reduced = iou_per_class(probabilities("multiscale", images, use_levels).argmax(1), semantic, NUM_CLASSES)
     return {name: (full[c] - reduced[c]).item() for c, name in enumerate(CLASS_NAMES) if c > 0}
+
+
+def cleanup_sweep(scenes: int = 100) -> None:
+    """Print the validation mIoU of each clean-up over superpixel scales and merge thresholds (the sweep behind the defaults)."""
+    images, semantic = Shapes("val", scenes).batch(range(scenes))
+    probs = probabilities("multiscale", images)
+    thresholds = (0.1, 0.2, 0.3, np.inf)
+    print(f"{scenes} validation scenes, multiscale model; mIoU\n{'scale':>6}{'superpixels':>13}"
+          + "".join(f"{'tree @ ' + str(t):>13}" for t in thresholds))
+    for scale in (30.0, 60.0, 120.0):
+        regions = [bottom_up.superpixels(image, scale) for image in images]
+        votes = torch.stack([bottom_up.superpixel_vote(p, r) for p, r in zip(probs, regions)])
+        row = [iou_from_confusion(confusion_matrix(votes, semantic, NUM_CLASSES)).nanmean().item()]
+        for threshold in thresholds:
+            covers = torch.stack([bottom_up.purest_cover(p, r, bottom_up.segmentation_tree(image, r, threshold))
+                                  for image, p, r in zip(images, probs, regions)])
+            row.append(iou_from_confusion(confusion_matrix(covers, semantic, NUM_CLASSES)).nanmean().item())
+        print(f"{scale:>6.0f}" + "".join(f"{v:>13.3f}" for v in row))
+
+
+if __name__ == "__main__":
+    cleanup_sweep()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .bootstrap import noise_verdict
+from ..bootstrap import noise_verdict
 
 try:
     from myst_nb import glue as _myst_glue

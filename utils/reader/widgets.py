@@ -2,7 +2,7 @@
 
 Every chapter's widget is ``interactive_figure(draw_something, name=control, ...)``
 in a cell whose output the book removes, followed by
-``twin(draw_something, controls, **grid)`` (``utils.twin``): in the book, a
+``twin(draw_something, controls, **grid)`` (``utils.reader.twin``): in the book, a
 kernel-free twin that opens on the same default figure; in a live notebook,
 nothing. A ``ValueError`` from ``draw`` (an impossible setting) is shown as
 its message, never as a traceback.
@@ -50,6 +50,20 @@ def settled(settle: Callable[[dict], dict] | None, params: dict) -> tuple[dict, 
     return new, ("adjusted to stay possible: " + ", ".join(moved)) if moved else ""
 
 
+def show(draw: Callable[..., Figure], params: dict, note: str, output: widgets.Output, message: widgets.HTML) -> None:
+    """``draw(**params)`` into ``output``, or the ``ValueError`` it raises as a red message; ``note`` otherwise."""
+    with output:
+        output.clear_output(wait=True)
+        try:
+            figure = draw(**params)
+        except ValueError as err:
+            message.value = f'<p style="color:#a00;font-weight:bold">Not possible: {html.escape(str(err))}</p>'
+            return
+        message.value = f'<p style="color:#555">{html.escape(note)}</p>' if note else ""
+        display(figure)
+        plt.close(figure)
+
+
 def interactive_figure(draw: Callable[..., Figure], columns: int = 3, settle: Callable[[dict], dict] | None = None,
                        **controls: widgets.ValueWidget) -> widgets.VBox:
     """Controls above a figure that ``draw(**values)`` redraws whenever a control changes.
@@ -75,18 +89,8 @@ def interactive_figure(draw: Callable[..., Figure], columns: int = 3, settle: Ca
                 controls[name].value = value
         finally:  # a failed settle must not leave the widget deaf to every later change
             busy = False
-        if building_book():  # no Output traffic in the build: the twin shows the figure (see module docstring)
-            return
-        with output:
-            output.clear_output(wait=True)
-            try:
-                figure = draw(**params)
-            except ValueError as err:
-                message.value = f'<p style="color:#a00;font-weight:bold">Not possible: {html.escape(str(err))}</p>'
-                return
-            message.value = f'<p style="color:#555">{html.escape(note)}</p>' if note else ""
-            display(figure)
-            plt.close(figure)
+        if not building_book():  # no Output traffic in the build: the twin shows the figure (see module docstring)
+            show(draw, params, note, output, message)
 
     for control in controls.values():
         control.observe(redraw, names="value")

@@ -1,6 +1,6 @@
 """Chapter 7's pictures and counts: detections matched to objects, merge and split failures, mask heads, the widget.
 
-Used by ``lectures/07_instance_segmentation``; the methods are in ``utils/instances.py``.
+Used by ``lectures/07_instance_segmentation``; the methods are in ``utils/zoo/instances.py``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from . import viz
-from .data import CLASS_NAMES, Shapes
-from .instances import METHODS, detect_all
-from .metrics import mask_average_precision, mask_iou, match_detections
+from .. import viz
+from ..data import CLASS_NAMES, Shapes
+from ..metrics import class_matches, mask_average_precision, mask_iou
+from ..zoo.instances import METHODS, detect_all
 
 #: Test scenes the widget can show (128x128, like the FCN family's).
 WIDGET_SCENES = 30
@@ -30,20 +30,16 @@ def check_threshold(name: str, value: float) -> None:
 def matches(prediction: dict, target: dict, iou_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Which detections are true positives (bool (D,)) and which objects were found (bool (G,)), class by class.
 
-    COCO's greedy matching (``metrics.match_detections``), best score first.
+    ``metrics.class_matches``: the very matching mask AP counts, so the
+    figure's green and red agree with the reported AP.
     """
     check_threshold("iou_threshold", iou_threshold)
     hit = np.zeros(len(prediction["labels"]), dtype=bool)
     found = np.zeros(len(target["labels"]), dtype=bool)
     for c in target["labels"].unique().tolist():
-        dt = torch.nonzero(prediction["labels"] == c).flatten()
-        dt = dt[torch.argsort(prediction["scores"][dt], descending=True, stable=True)]
-        gt = torch.nonzero(target["labels"] == c).flatten()
-        if len(dt) == 0:
-            continue
-        matched = match_detections(mask_iou(prediction["masks"][dt], target["masks"][gt]).numpy(), iou_threshold)
-        hit[dt.numpy()[matched >= 0]] = True
-        found[gt.numpy()[matched[matched >= 0]]] = True
+        detections, objects, matched = class_matches(prediction, target, c, (iou_threshold,))
+        hit[detections.numpy()[matched[0] >= 0]] = True
+        found[objects.numpy()[matched[0][matched[0] >= 0]]] = True
     return hit, found
 
 

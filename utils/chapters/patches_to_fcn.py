@@ -17,9 +17,10 @@ from matplotlib.patches import Rectangle
 from torch import nn
 from torchvision.models import alexnet
 
-from . import checkpoints, viz
-from .data import CLASS_NAMES, Shapes
-from .models.patchnet import FC_INPUT, OUTPUT_STRIDE, PATCH_SIZE, PatchNet, pad_for_patches
+from .. import viz
+from ..data import CLASS_NAMES, Shapes
+from ..models.patchnet import FC_INPUT, OUTPUT_STRIDE, PATCH_SIZE, PatchNet, pad_for_patches
+from ..zoo import checkpoints
 
 
 def extract_patches(image: torch.Tensor, stride: int = 1) -> torch.Tensor:

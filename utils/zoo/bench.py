@@ -1,11 +1,12 @@
-"""The speed and size table: ``python -m utils.bench [--quick]``.
+"""The speed and size table: ``python -m utils.zoo.bench [--quick]``.
 
 Measures, on this machine: scenes per second of the data set (one core, the
 training path and full targets), training images per second of every zoo model
 on the CPU (and on CUDA when present), evaluation seconds per 1000 test scenes
-(chapter 7's pipelines in ``evaluate.instance_workers()`` processes, also timed
+(chapter 7's pipelines in ``scoring.instance_workers()`` processes, also timed
 in this one), and the size of every shipped weights file. Prints one table;
-asserts nothing.
+asserts nothing. Every rate is the best of interleaved repeats
+(``utils.timing.best_seconds``), so a busy spell of the machine cannot favour one row.
 """
 
 from __future__ import annotations
@@ -16,30 +17,21 @@ import time
 import torch
 from torch.utils.data import DataLoader
 
+from ..data import Shapes
+from ..models import FCN_IMAGE_SIZE, ZOO
+from ..timing import best_seconds
 from . import checkpoints
-from .data import Shapes
-from .evaluate import INSTANCE_METHODS, instance_workers, zoo_metrics
-from .models import FCN_IMAGE_SIZE, ZOO
-from .train import Batches, to_device, train_step
-
-
-def best_rate(work, count: int, repeats: int = 5) -> float:
-    """``count / seconds`` of the fastest of ``repeats`` runs of ``work()``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return count / min(times)
+from .instances import predict_scenes
+from .scoring import INSTANCE_METHODS, instance_workers, zoo_metrics
+from .training import Batches, to_device, train_step
 
 
 def data_rates(image_size: int = 64, scenes: int = 500) -> dict[str, float]:
     """Scenes per second: images + semantic maps (``batch``, the training path) and full targets (``[i]``)."""
     data = Shapes("train", scenes, image_size=image_size)
-    return {
-        "images + semantic maps": best_rate(lambda: data.batch(range(scenes)), scenes),
-        "full targets (masks, boxes)": best_rate(lambda: [data[i] for i in range(scenes)], scenes),
-    }
+    seconds = best_seconds({"images + semantic maps": lambda: data.batch(range(scenes)),
+                            "full targets (masks, boxes)": lambda: [data[i] for i in range(scenes)]})
+    return {path: scenes / s for path, s in seconds.items()}
 
 
 def loader_rate(workers: int, image_size: int = 64, batch_size: int = 32, batches: int = 24) -> float:
@@ -55,8 +47,6 @@ def loader_rate(workers: int, image_size: int = 64, batch_size: int = 32, batche
 
 def pipeline_rate(workers: int, scenes: int = 16) -> float:
     """Test scenes per second through chapter 7's SDS + hypercolumn pipeline in ``workers`` processes."""
-    from .instances import predict_scenes  # loads the shipped instance models: imported only when timed
-
     data = Shapes("test", scenes, image_size=FCN_IMAGE_SIZE)
     start = time.perf_counter()
     predict_scenes(("sds", "hypercolumn"), data, workers=workers)
@@ -77,8 +67,8 @@ def training_rate(name: str, device: torch.device, steps: int = 4) -> float:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    step()
-    return best_rate(lambda: [step() for _ in range(steps)], steps * spec.batch_size, repeats=2)
+    seconds = best_seconds({name: lambda: [step() for _ in range(steps)]}, repeats=2)[name]
+    return steps * spec.batch_size / seconds
 
 
 def evaluation_seconds(name: str, scenes: int = 200) -> float:
@@ -95,7 +85,7 @@ def processes(workers: int, alone: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m utils.zoo.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough table in seconds)")
     args = parser.parse_args(argv)
     try:  # every shipped model must load before the benchmark spends minutes on any of them

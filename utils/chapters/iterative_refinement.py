@@ -14,13 +14,14 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from . import checkpoints, viz
-from .data import NUM_CLASSES, Shapes
-from .metrics import mean_iou
-from .models import RecurrentCNN
+from .. import viz
+from ..data import NUM_CLASSES, Shapes
+from ..metrics import mean_iou
+from ..models import RecurrentCNN
+from ..timing import best_seconds
+from ..zoo import checkpoints
 from .multiscale import pyramid_layers
-from .patches import receptive_fields, spatial_layers
-from .timing import best_seconds
+from .patches_to_fcn import receptive_fields, spatial_layers
 
 #: Test scenes the widget can show, and the starting label maps it offers.
 WIDGET_SCENES = 50

@@ -212,8 +212,11 @@ def report(build: Path) -> list[tuple[str, str, int, int, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m utils.twin [BUILD]``: the size, frames and build time of every twin in the built book."""
+    """``python -m utils.reader.twin [BUILD]``: the size, frames and build time of every twin in the built book."""
     build = Path(argv[0] if argv else "_build/html")
+    if not build.is_dir():
+        print(f"error: {build} is not a built book's HTML folder; build the book first (make book)", file=sys.stderr)
+        return 2
     rows = report(build)
     print(f"{'page':<46}{'draw':<24}{'KB':>8}{'frames':>8}{'build s':>9}")
     for page, draw, size, frames, seconds in rows:

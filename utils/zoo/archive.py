@@ -1,4 +1,4 @@
-"""Move a retrained zoo between machines: ``python -m utils.zoo_archive pack|unpack ARCHIVE``.
+"""Move a retrained zoo between machines: ``python -m utils.zoo.archive pack|unpack ARCHIVE``.
 
 ``pack`` writes every weights file named in a manifest, and the manifest, into
 one ``.tar.gz`` (what a GPU machine sends back). ``unpack`` reads such an
@@ -11,15 +11,13 @@ refresh-outputs``). Used by ``make train-gpu`` and ``make unpack-zoo``.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import shutil
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
-from .checkpoints import MANIFEST, WEIGHTS_DIR, read_manifest
+from .checkpoints import MANIFEST, WEIGHTS_DIR, file_problem, read_manifest
 
 
 def pack(archive: Path, weights_dir: Path = WEIGHTS_DIR, extra: tuple[Path, ...] = ()) -> list[str]:
@@ -37,16 +35,14 @@ def pack(archive: Path, weights_dir: Path = WEIGHTS_DIR, extra: tuple[Path, ...]
 
 
 def verify(weights: Path) -> dict[str, dict]:
-    """The manifest in folder ``weights``, after checking that every file it names exists with its sha256."""
-    manifest = json.loads((weights / MANIFEST.name).read_text())["models"]
+    """The manifest in folder ``weights``, after checking that every file it names matches it (``file_problem``)."""
+    manifest = read_manifest(weights / MANIFEST.name)
+    if not manifest:
+        raise ValueError(f"the archive holds no weights/{MANIFEST.name}")
     for name, entry in manifest.items():
-        path = weights / entry["file"]
-        if not path.exists():
-            raise ValueError(f"the archive lacks {entry['file']} for {name}")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != entry["sha256"]:
-            raise ValueError(f"{entry['file']} does not match its manifest (sha256 {digest[:12]}... "
-                             f"!= {entry['sha256'][:12]}...): the archive is corrupt")
+        problem = file_problem(entry, weights)
+        if problem:
+            raise ValueError(f"{name} in the archive: {problem}")
     return manifest
 
 
@@ -63,7 +59,7 @@ def unpack(archive: Path, weights_dir: Path = WEIGHTS_DIR) -> dict[str, dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m utils.zoo_archive", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m utils.zoo.archive", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["pack", "unpack"])
     parser.add_argument("archive", type=Path)
     parser.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)

@@ -1,0 +1,45 @@
+"""The losses the zoo trains with, one per task: ``LOSSES[task](model, images, targets, generator)``.
+
+Dense cross-entropy (chapters 3 and 5), the patch classifier's loss on a
+random grid of patch centres (chapter 2), the recurrent network's loss on every
+pass (chapter 4), and chapter 7's instance losses (``instance_training``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models.patchnet import OUTPUT_STRIDE, pad_for_patches
+from .instance_training import INSTANCE_LOSSES
+
+
+def dense_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Cross-entropy of (B, C, H, W) scores against (B, H, W) labels at every pixel."""
+    return F.cross_entropy(model(images), semantic)
+
+
+def patch_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Cross-entropy of the patch classifier on the centre pixels of a random stride-4 grid of patches.
+
+    One dense pass computes the classifier on every patch of the grid at once
+    (chapter 2 shows it gives the same numbers), so this is patch-wise training
+    without cutting the patches out.
+    """
+    dy, dx = torch.randint(OUTPUT_STRIDE, (2,), generator=generator).tolist()
+    scores = model.dense(pad_for_patches(images)[..., dy:, dx:])
+    labels = semantic[:, dy::OUTPUT_STRIDE, dx::OUTPUT_STRIDE]
+    return F.cross_entropy(scores, labels)
+
+
+def recurrent_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mean cross-entropy of the scores after *every* unrolled pass (Pinheiro & Collobert: a loss on each instance).
+
+    Every pass is pushed towards the right labels, so the first pass learns to
+    label alone and later passes learn to correct what earlier ones give them.
+    """
+    return torch.stack([F.cross_entropy(scores, semantic) for scores in model(images)]).mean()
+
+
+LOSSES = {"dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, **INSTANCE_LOSSES}

@@ -1,0 +1,152 @@
+"""Scoring the zoo's models: what ``python -m utils.evaluate`` reports and the manifest records.
+
+Semantic models: mIoU, pixel accuracy and per-class IoU over every pixel of
+``length`` generated test scenes (optionally only the pixels near a true
+edge); a recurrent model adds its score after each pass (chapter 4); chapter
+7's instance methods report mask AP. The evaluation never moves the caller's
+model: the scenes go to the model's device.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+
+import torch
+from torch import nn
+
+from ..bootstrap import miou_of, pixel_accuracy_of
+from ..data import NUM_CLASSES, Shapes
+from ..metrics import boundary_band, confusion_matrix, iou_from_confusion
+from ..models import FCN_IMAGE_SIZE, ZOO
+from .inference import in_chunks, predict
+from .instances import instance_metrics
+
+#: Scenes a semantic model is scored on unless told otherwise; instance methods (chapter 7) are slower per scene.
+DEFAULT_LENGTH, INSTANCE_LENGTH = 1000, 200
+#: The evaluation recorded in the manifest at training time (and re-checked by the tests).
+MANIFEST_EVAL: dict = {"split": "test", "seed": 0, "length": DEFAULT_LENGTH}
+#: Scenes generated at once: the label maps of 50 scenes fit comfortably in memory.
+SCENES_PER_BATCH = 50
+#: What ``python -m utils.evaluate NAME`` runs for each instance method (chapter 7): SDS also reports its ablation.
+INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
+    "connected_components": ("connected_components",), "sds": ("sds", "sds_box", "sds_region"),
+    "last_layer": ("last_layer",), "hypercolumn": ("hypercolumn",), "maskrcnn": ("maskrcnn",),
+}
+
+
+def device_of(model: nn.Module) -> torch.device:
+    """The device ``model``'s parameters live on (the CPU for a model without any)."""
+    return next(model.parameters(), torch.empty(0)).device
+
+
+def scene_batches(split: str, seed: int, length: int, image_size: int):
+    """``(images (B, 3, H, W), semantic (B, H, W))`` for ``length`` scenes of ``split``, SCENES_PER_BATCH at a time."""
+    data = Shapes(split, length, image_size=image_size, seed=seed)
+    for start in range(0, length, SCENES_PER_BATCH):
+        yield data.batch(range(start, min(start + SCENES_PER_BATCH, length)))
+
+
+@torch.no_grad()
+def band_confusions_of(pred: torch.Tensor, semantic: torch.Tensor, widths: tuple[int, ...] = ()) -> dict:
+    """Confusion matrices (NUM_CLASSES, NUM_CLASSES) of label maps ``pred`` against ``semantic`` (both (B, H, W)).
+
+    Key ``"all"``: every pixel. Key ``w`` for each of ``widths``: only pixels
+    within ``w`` pixels of a true label edge (``metrics.boundary_band``).
+    """
+    totals = {"all": confusion_matrix(pred, semantic, NUM_CLASSES)}
+    for width in widths:
+        band = boundary_band(semantic, width)
+        totals[width] = confusion_matrix(pred[band], semantic[band], NUM_CLASSES)
+    return totals
+
+
+def band_confusions(model: nn.Module, split: str = "test", seed: int = 0, length: int = DEFAULT_LENGTH,
+                    image_size: int = 64, widths: tuple[int, ...] = ()) -> dict:
+    """``band_confusions_of`` ``model``'s labels over ``length`` scenes of ``split``, summed batch by batch."""
+    totals = {key: torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64) for key in ("all", *widths)}
+    device = device_of(model)
+    for images, semantic in scene_batches(split, seed, length, image_size):
+        for key, counts in band_confusions_of(predict(model, images.to(device)).cpu(), semantic, widths).items():
+            totals[key] += counts
+    return totals
+
+
+def summarise(confusion: torch.Tensor) -> dict:
+    """``miou``, ``pixel_accuracy`` and ``iou_per_class`` (NaN -> None) from one confusion matrix (C, C)."""
+    return {
+        "miou": round(miou_of(confusion[None]), 6),
+        "pixel_accuracy": round(pixel_accuracy_of(confusion[None]), 6),
+        "iou_per_class": [None if math.isnan(v) else round(v, 6) for v in iou_from_confusion(confusion).tolist()],
+    }
+
+
+def evaluate_model(model: nn.Module, split: str = "test", seed: int = 0, length: int = DEFAULT_LENGTH,
+                   image_size: int = 64) -> dict:
+    """Metrics of ``model`` (put in eval mode, left on its device) on ``length`` scenes of ``split`` made with ``seed``."""
+    model.eval()
+    return summarise(band_confusions(model, split, seed, length, image_size)["all"])
+
+
+@torch.no_grad()
+def refinement_metrics(model: nn.Module, split: str = "test", seed: int = 0, length: int = DEFAULT_LENGTH,
+                       image_size: int = 64, iterations: int = 5) -> dict:
+    """``miou_by_iteration`` and ``pixel_accuracy_by_iteration`` of a recurrent model after passes 1..``iterations``.
+
+    One unrolled run per batch scores every pass at once (chapter 4).
+    """
+    model.eval()
+    device = device_of(model)
+    totals = torch.zeros(iterations, NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
+    for images, semantic in scene_batches(split, seed, length, image_size):
+        for t, scores in enumerate(in_chunks(lambda x: model(x, iterations), images.to(device))):
+            totals[t] += confusion_matrix(scores.argmax(1).cpu(), semantic, NUM_CLASSES)
+    summaries = [summarise(c) for c in totals]
+    return {"miou_by_iteration": [s["miou"] for s in summaries],
+            "pixel_accuracy_by_iteration": [s["pixel_accuracy"] for s in summaries]}
+
+
+def zoo_metrics(name: str, model: nn.Module | None, split: str = "test", seed: int = 0,
+                length: int = DEFAULT_LENGTH) -> dict:
+    """What ``python -m utils.evaluate NAME`` reports for zoo model or method ``name`` (and the manifest records).
+
+    Every semantic model: ``miou``, ``pixel_accuracy``, ``iou_per_class``; a
+    recurrent one adds its per-iteration scores; an instance method its mask AP.
+    """
+    if name in INSTANCE_METHODS:
+        return instance_report(name, model, split, seed, length)
+    spec = ZOO[name]
+    metrics = evaluate_model(model, split, seed, length, spec.image_size)
+    if spec.task == "recurrent":
+        metrics.update(refinement_metrics(model, split, seed, length, spec.image_size))
+    return metrics
+
+
+def instance_workers() -> int:
+    """Processes for the instance pipelines (CPU-bound, one scene each): one per core, none on a single core.
+
+    On a 2-core machine two workers evaluate about 1.4x faster than one
+    process with two threads (``python -m utils.zoo.bench`` times both).
+    """
+    cores = os.cpu_count() or 1
+    return 0 if cores < 2 else min(cores, 15)
+
+
+def instance_report(name: str, model: nn.Module | None, split: str, seed: int, length: int) -> dict:
+    """``ap50``, ``ap75``, ``ap`` of instance method ``name`` (and ``ap50_box`` / ``ap50_region`` for ``sds``).
+
+    ``model`` replaces the shipped one (``None`` for connected components, which
+    only read the shipped FCN-8s); scenes are 128x128, like FCN-8s's. The
+    pipelines run on the CPU (proposals and NMS are NumPy), so a model trained
+    elsewhere is scored through a CPU copy: the caller's model stays where it is.
+    """
+    methods = INSTANCE_METHODS[name]
+    models = None
+    if model is not None and name in ZOO:
+        models = {name: model if device_of(model).type == "cpu" else copy.deepcopy(model).cpu()}
+    results = instance_metrics(methods, split, seed, length, FCN_IMAGE_SIZE, models, workers=instance_workers())
+    report = {key: round(value, 6) for key, value in results[methods[0]].items()}
+    for method in methods[1:]:
+        report[f"ap50_{method.removeprefix('sds_')}"] = round(results[method]["ap50"], 6)
+    return report
