@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit notebooks book-strict colab colab-check browser lab bench train train-gpu unpack-zoo refresh-outputs clean
+.PHONY: book test unit notebooks book-strict colab colab-check browser lab bench seeds train train-gpu unpack-zoo refresh-outputs clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ lab: $(STAMP)
 ## bench: the speed and size table
 bench: $(STAMP)
 	$(BIN)/python -m utils.zoo.bench
+
+## seeds: retrain the models chapters 3, 4 and 5 compare with seeds 1 and 2; their scores go to utils/weights/seeds.json
+SEED_MODELS ?= singlescale multiscale half_only quarter_only wide_singlescale recurrent recurrent_one_pass \
+	recurrent_untied fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear
+seeds: $(STAMP)
+	$(BIN)/python -m utils.zoo.seeds $(SEED_MODELS)
 
 ## train: retrain the whole demo zoo (GPU if present)
 train: $(STAMP)

@@ -113,3 +113,24 @@ def test_bad_arguments_name_the_parameter(kwargs, word):
 def test_index_out_of_range():
     with pytest.raises(IndexError):
         Shapes("test", 3)[3]
+
+
+def test_crowded_scenes_put_objects_of_one_class_in_contact():
+    """Chapter 7's crowded split: same contract, deterministic, and most objects touch one of their class."""
+    from scipy.ndimage import binary_dilation
+
+    data = Shapes("test", 60, image_size=128, crowded=True)
+    image, target = data[3]
+    again = Shapes("test", 60, image_size=128, crowded=True)[3]
+    assert torch.equal(image, again[0]) and torch.equal(target["masks"], again[1]["masks"])
+    assert not torch.equal(image, Shapes("test", 60, image_size=128)[3][0]), "a stream of its own"
+    touching = objects = 0
+    for i in range(len(data)):
+        target = data[i][1]
+        assert (target["masks"].sum(0) <= 1).all() and len(target["labels"]) >= 2
+        for k, mask in enumerate(target["masks"]):
+            objects += 1
+            grown = torch.from_numpy(binary_dilation(mask.numpy(), iterations=2))
+            touching += any((grown & other).any() for j, other in enumerate(target["masks"])
+                            if j != k and target["labels"][j] == target["labels"][k])
+    assert touching / objects > 0.6, (touching, objects)

@@ -4,11 +4,13 @@ import ast
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from utils.models import FCN8s, Upsample
+from utils.models.patchnet import PATCH_SIZE, pad_for_patches
 from utils.reader import exercises
 
 LECTURES = Path(__file__).resolve().parents[1] / "lectures"
@@ -32,7 +34,8 @@ def run_cell(source: str, namespace: dict):
 
 @pytest.mark.parametrize("path", [p for p in CHAPTERS if starter_cells(p)], ids=lambda p: p.name)
 def test_no_starter_passes_its_own_checker(path):
-    namespace = {"torch": torch, "nn": nn, "FCN8s": FCN8s, "Upsample": Upsample}
+    namespace = {"torch": torch, "nn": nn, "np": np, "FCN8s": FCN8s, "Upsample": Upsample,
+                 "pad_for_patches": pad_for_patches, "PATCH_SIZE": PATCH_SIZE}
     for source in starter_cells(path):
         result = run_cell(source, namespace)
         assert isinstance(result, str) and result.startswith("not yet"), f"{path.name}: {source[:60]!r} -> {result!r}"
@@ -40,13 +43,65 @@ def test_no_starter_passes_its_own_checker(path):
 
 def test_the_checkers_accept_the_solutions():
     assert exercises.check_pyramid_fields([14, 31, 65]).startswith("correct")
-    assert exercises.check_refinement_field(83, passes=3).startswith("correct")
+    assert exercises.check_refinement_field(99, passes=3).startswith("correct")
+    assert exercises.check_refinement_field(83, passes=3).startswith("not yet"), "the layer rule's number"
     assert exercises.check_ap_by_hand([True, False, True], 0.835).startswith("correct")
     assert exercises.check_ap_by_hand([True, True, True], 0.835).startswith("not yet")
     assert exercises.check_bilinear_kernel(1 - (torch.arange(8) - 3.5).abs() / 4).startswith("correct")
     assert exercises.check_fcn8s_output_size(128).startswith("correct")
     assert exercises.check_checkerboard({(3, 2): True, (4, 2): False, (5, 2): True, (6, 3): False,
                                          (3, 3): False, (5, 3): True}).startswith("correct")
+
+
+def test_the_fill_in_checkers_of_chapters_1_2_and_6_accept_the_solutions():
+    from utils.chapters.patches_to_fcn import sliding_window
+    from utils.metrics import match_detections
+
+    def my_miou(cm):
+        tp, union = cm.diag().double(), cm.sum(0) + cm.sum(1) - cm.diag()
+        return (tp[union > 0] / union[union > 0]).mean().item()
+
+    def my_stretch(x, s):
+        out = x.new_zeros(x.shape[0], (x.shape[1] - 1) * s + 1, (x.shape[2] - 1) * s + 1)
+        out[:, ::s, ::s] = x
+        return out
+
+    assert exercises.check_miou_from_confusion(my_miou).startswith("correct: and the pitfall")
+    assert exercises.check_matching(match_detections).startswith("correct")
+    assert exercises.check_sliding_window(sliding_window).startswith("correct")
+    assert exercises.check_transpose_size(lambda i, k, s, p, a, d: (i - 1) * s - 2 * p + d * (k - 1) + a + 1
+                                          ).startswith("correct")
+    assert exercises.check_stretch(my_stretch).startswith("correct")
+
+
+def test_the_fill_in_checkers_of_chapters_3_and_4_accept_the_solutions():
+    import torch.nn.functional as F
+    from torchvision.transforms.v2.functional import gaussian_blur
+
+    def reduce(images):
+        return gaussian_blur(images, [5, 5], [1.0, 1.0])[..., ::2, ::2]
+
+    def my_field(model, size=96):
+        with torch.enable_grad():
+            images = torch.rand(1, 3, size, size, requires_grad=True)
+            model(images)[0, :, size // 2, size // 2].sum().backward()
+            reached = images.grad[0].abs().sum(0) > 0
+        rows, cols = reached.any(1).nonzero(), reached.any(0).nonzero()
+        return int(max(rows.max() - rows.min(), cols.max() - cols.min())) + 1
+
+    def one_pass(net, small, labels, t):
+        scores = net.f(torch.cat([small, labels], dim=1), t)
+        return scores, scores.softmax(dim=1)
+
+    def my_loss(scores_by_pass, semantic):
+        return torch.stack([F.cross_entropy(s, semantic) for s in scores_by_pass]).mean()
+
+    assert exercises.check_reduce(reduce).startswith("correct")
+    assert exercises.check_reduce(lambda images: images[..., ::2, ::2]).startswith("not yet"), "no blur"
+    assert exercises.check_autograd_field(my_field).startswith("correct")
+    assert exercises.check_one_pass(one_pass).startswith("correct")
+    assert exercises.check_recurrent_loss(my_loss).startswith("correct")
+    assert "last pass" in exercises.check_recurrent_loss(lambda s, y: F.cross_entropy(s[-1], y))
 
 
 def test_the_fcn4s_checker_tells_a_working_model_from_a_broken_one():

@@ -13,8 +13,9 @@ from utils.chapters.iterative_refinement import (
     repair_counts,
 )
 from utils.data import NUM_CLASSES, Shapes
-from utils.models import RecurrentCNN
+from utils.models import RecurrentCNN, UntiedCNN
 from utils.models.multiscale import gaussian_pyramid
+from utils.receptive_field import CANVAS, measured_field
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,20 @@ def test_widget_refuses_impossible_settings():
         draw_refinement(0, 0)
     with pytest.raises(ValueError, match="start"):
         draw_refinement(0, 2, "oracle")
+
+
+def test_each_pass_widens_the_measured_window_and_no_label_sees_the_whole_image():
+    """Measured by autograd on an untrained network: without a normalisation that pools over the image, the
+    window after t passes is finite and grows by the same amount each pass (what chapter 4 glues)."""
+    net = RecurrentCNN(NUM_CLASSES, instances=3).eval()
+    fields = [measured_field(lambda x, t=t: net(x, t)[-1]) for t in (1, 2, 3)]
+    assert fields[0] == 35 and fields[1] - fields[0] == fields[2] - fields[1] == 32, fields
+    assert fields[-1] < CANVAS and fields[0] > receptive_field_by_iteration(1)[0]
+
+
+def test_the_untied_control_has_one_network_per_pass_and_refuses_a_fourth():
+    net = UntiedCNN(NUM_CLASSES, instances=3).eval()
+    images = torch.rand(1, 3, 32, 32)
+    assert len(net(images)) == 3 and len({id(f) for f in net.fs}) == 3 and not hasattr(net, "f")
+    with pytest.raises(ValueError, match="iterations"):
+        net(images, 4)

@@ -6,8 +6,9 @@ from torchvision.transforms.v2.functional import gaussian_blur
 
 from utils.chapters.multiscale import draw_multiscale, receptive_field_per_level
 from utils.data import NUM_CLASSES
-from utils.models import MultiscaleCNN
-from utils.models.multiscale import MIN_LEVEL_SIZE, gaussian_pyramid
+from utils.models import DilatedCNN, MultiscaleCNN, OneLevelCNN
+from utils.models.multiscale import MIN_LEVEL_SIZE, dropout_mask, gaussian_pyramid
+from utils.receptive_field import measured_field
 
 
 def test_pyramid_halves_and_blurs():
@@ -50,8 +51,22 @@ def test_dropping_a_level_zeroes_its_features():
         net(x, (True, True))
 
 
-def test_receptive_field_grows_with_each_level():
-    assert receptive_field_per_level(3) == [14, 31, 65]
+def test_the_layer_rule_matches_autograd_once_the_upsampling_counts():
+    """Measured on an untrained pyramid (the field is the architecture's, not the weights'): the rule without the
+    bilinear upsampling falls short by one output spacing per level, the rule with it agrees."""
+    model = MultiscaleCNN(NUM_CLASSES, levels=3).eval()
+    measured = [measured_field(lambda x, k=k: model(x, [j == k for j in range(3)])) for k in range(3)]
+    assert receptive_field_per_level(3, upsampling=True) == measured
+    assert [m - r for m, r in zip(measured, receptive_field_per_level(3))] == [2, 4, 8]
+
+
+def test_the_controls_see_what_they_are_built_to_see():
+    measured = {name: measured_field(model.eval()) for name, model in (
+        ("half", OneLevelCNN(NUM_CLASSES, 1)), ("quarter", OneLevelCNN(NUM_CLASSES, 2)),
+        ("wide", MultiscaleCNN(NUM_CLASSES, levels=1, features=DilatedCNN())))}
+    pyramid = receptive_field_per_level(3, upsampling=True)
+    assert measured["half"] == pyramid[1] and measured["quarter"] == pyramid[2]
+    assert abs(measured["wide"] - pyramid[2]) <= 2, measured
 
 
 def test_widget_refuses_impossible_settings():
@@ -63,3 +78,13 @@ def test_widget_refuses_impossible_settings():
         draw_multiscale(0, cleanup="crf")
     with pytest.raises(ValueError, match="scale"):
         draw_multiscale(0, cleanup="superpixels", superpixel_scale=0)
+
+
+def test_level_dropout_keeps_at_least_one_level_and_only_while_training():
+    keep = dropout_mask(500, 3, 0.6, torch.device("cpu"))
+    assert keep.sum(1).min() >= 1 and 0.3 < keep.mean() < 0.6
+    model = MultiscaleCNN(NUM_CLASSES, levels=3, level_dropout=0.5).eval()
+    images = torch.rand(2, 3, 32, 32)
+    assert torch.equal(model(images), model(images)), "no dropout at test time"
+    with pytest.raises(ValueError, match="level_dropout"):
+        MultiscaleCNN(NUM_CLASSES, level_dropout=1.0)

@@ -1,7 +1,11 @@
 """The shipped models reproduce their manifest metrics, and every chapter's claims hold on scenes no run has used."""
 
 import pytest
+import torch
 
+from utils.chapters.iterative_refinement import second_pass_on_other_labels
+from utils.data import NUM_CLASSES, Shapes
+from utils.metrics import mean_iou
 from utils.models import ZOO
 from utils.zoo import checkpoints, scoring
 from utils.zoo.instances import instance_metrics
@@ -38,8 +42,29 @@ def test_fcn_family_ordering_on_an_unseen_seed():
     assert scores["fcn8s"] >= 0.80 and scores["fcn8s"] > scores["fcn32s_long"], scores
 
 
-def test_multiscale_gain_on_an_unseen_seed():
-    assert miou("multiscale") >= miou("singlescale") + 0.10
+def test_chapter3_orderings_on_an_unseen_seed():
+    """The pyramid beats the single scale and each coarse level alone; the dilated control beats the pyramid."""
+    scores = {name: miou(name) for name in ("singlescale", "half_only", "quarter_only", "multiscale", "wide_singlescale")}
+    assert scores["multiscale"] >= scores["singlescale"] + 0.10, scores
+    assert scores["multiscale"] > max(scores["half_only"], scores["quarter_only"]), scores
+    assert scores["wide_singlescale"] > scores["multiscale"], scores
+
+
+def test_chapter4_controls_on_an_unseen_seed():
+    """Untied passes beat tied ones; pass 2 needs its own labels; a last-pass-only loss leaves pass 1 useless."""
+    images, semantic = Shapes("test", 200, seed=UNSEEN).batch(range(200))
+
+    def score(scores):
+        return mean_iou(scores.argmax(1), semantic, NUM_CLASSES)
+
+    with torch.no_grad():
+        tied = checkpoints.load("recurrent")(images)
+        untied = checkpoints.load("recurrent_untied")(images)[-1]
+        other = second_pass_on_other_labels(checkpoints.load("recurrent"), images)
+        last_loss_first = checkpoints.load("recurrent_last_loss")(images, 1)[0]
+    assert score(untied) > score(tied[-1]) + 0.05
+    assert score(tied[1]) > score(other) + 0.1
+    assert score(last_loss_first) < score(tied[0]) - 0.1
 
 
 def test_refinement_gain_on_an_unseen_seed():
@@ -59,9 +84,15 @@ def test_instance_orderings_on_an_unseen_seed():
     assert ap["maskrcnn"]["ap50"] >= 0.5 and ap["maskrcnn"]["ap50"] > ap["connected_components"]["ap50"], ap
 
 
-@pytest.mark.parametrize("pair", [("singlescale", "multiscale"), ("last_layer", "hypercolumn")])
+SAME_BUDGET = [("singlescale", "multiscale"), ("multiscale", "half_only"), ("multiscale", "quarter_only"),
+               ("multiscale", "wide_singlescale"), ("multiscale", "multiscale_dropout"), ("multiscale", "recurrent"),
+               ("recurrent", "recurrent_one_pass"), ("recurrent", "recurrent_untied"),
+               ("recurrent", "recurrent_last_loss"), ("recurrent", "recurrent_detached"), ("last_layer", "hypercolumn")]
+
+
+@pytest.mark.parametrize("pair", SAME_BUDGET, ids="-".join)
 def test_compared_models_had_the_same_training(pair):
-    """Chapters 3 and 7 compare these pairs as 'trained the same way': same steps, batches, rate, seed, device."""
+    """Chapters 3, 4 and 7 compare these pairs as 'trained the same way': same steps, batches, rate, seed, device."""
     first, second = (MANIFEST[name] for name in pair)
     for key in ("steps", "batch_size", "lr", "seed", "image_size", "device", "init_from"):
         assert first[key] == second[key], key

@@ -71,3 +71,11 @@ def test_evaluate_cli_refuses_unknown_models(capsys):
     with pytest.raises(SystemExit) as exit_info:
         evaluate.main(["fcn4s"])
     assert exit_info.value.code == 2 and "unknown model" in capsys.readouterr().err
+
+
+def test_the_learning_curve_averages_windows_of_steps_and_ends_at_the_last_step():
+    from utils.zoo.training import loss_curve
+
+    curve = loss_curve([float(i) for i in range(10)], points=3)
+    assert curve == [[3, 1.0], [6, 4.0], [9, 7.0], [10, 9.0]]
+    assert len(loss_curve([1.0] * 2000)) == 50

@@ -6,8 +6,9 @@ import re
 import matplotlib.pyplot as plt
 import pytest
 
+from utils.book_build import BUILD_FLAG
 from utils.reader import twin as twins
-from utils.reader.widgets import BUILD_FLAG, checkbox, dropdown, slider
+from utils.reader.widgets import checkbox, dropdown, slider
 
 
 def draw_line(slope=1, dashed=False, colour="red"):

@@ -20,7 +20,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 
-from utils.reader.widgets import BUILD_FLAG
+from utils.book_build import BUILD_FLAG
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import course_build  # noqa: E402  (the book's Sphinx extension lives outside the package)

@@ -16,6 +16,9 @@ import torch
 
 from .metrics import ap_from_matches, confusion_matrix, iou_from_confusion, scene_matches
 
+#: Bootstrap draws per interval, everywhere in the course (the chapters glue it).
+RESAMPLES = 1000
+
 
 def scene_confusions(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
     """One confusion matrix per scene: (N, H, W) label maps -> int64 (N, num_classes, num_classes)."""
@@ -36,7 +39,7 @@ def pixel_accuracy_of(confusions: torch.Tensor) -> float:
     return (total.diag().sum() / total.sum()).item()
 
 
-def bootstrap(value: Callable[[torch.Tensor | slice], float], n: int, resamples: int = 1000, level: float = 0.95,
+def bootstrap(value: Callable[[torch.Tensor | slice], float], n: int, resamples: int = RESAMPLES, level: float = 0.95,
               seed: int = 0) -> tuple[float, float, float]:
     """(value, low, high): ``value(slice(None))`` on all ``n`` scenes and its percentile interval at ``level``.
 
@@ -57,7 +60,7 @@ def bootstrap(value: Callable[[torch.Tensor | slice], float], n: int, resamples:
 
 def bootstrap_interval(
     confusions: torch.Tensor, baseline: torch.Tensor | None = None, statistic: Callable[[torch.Tensor], float] = miou_of,
-    resamples: int = 1000, level: float = 0.95, seed: int = 0,
+    resamples: int = RESAMPLES, level: float = 0.95, seed: int = 0,
 ) -> tuple[float, float, float]:
     """(value, low, high): ``statistic`` of ``confusions`` (N, C, C) and its bootstrap interval over scenes.
 
@@ -76,7 +79,7 @@ def bootstrap_interval(
 
 
 def ap_interval(predictions: Sequence[dict], targets: Sequence[dict], baseline: Sequence[dict] | None = None,
-                threshold: float = 0.5, resamples: int = 1000, level: float = 0.95,
+                threshold: float = 0.5, resamples: int = RESAMPLES, level: float = 0.95,
                 seed: int = 0) -> tuple[float, float, float]:
     """Mask AP at IoU ``threshold`` over scenes, or its difference from ``baseline``'s, with a bootstrap interval.
 

@@ -6,7 +6,9 @@ distribution as the background's, so no single pixel tells the class: a model
 has to look at context. Object radii are uniform between 3/64 and 26/64 of the
 image side (a few pixels to most of the image), centres keep most of each
 object in the frame, and later objects occlude earlier ones but leave at least
-60% of each visible.
+60% of each visible. Crowded scenes (``crowded=True``, chapter 7) put 2 to 4
+objects of one class in contact, the case where one semantic label map
+cannot tell instances apart.
 
 Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
 """
@@ -34,6 +36,10 @@ _RADIUS_RANGE = (3 / 64, 26 / 64)
 _MIN_VISIBLE = 0.6
 #: An object's centre lies at least this many radii inside the image border.
 _IN_FRAME = 0.6
+#: Most objects a scene holds (a crowded scene's group of 4 and one more).
+_MAX_OBJECTS = 5
+#: A crowded group's radii, as a fraction of the image side: mid-sized, so that several fit side by side.
+_CROWD_RADIUS_RANGE = (6 / 64, 14 / 64)
 _MIN_COLOUR_GAP = 0.6
 #: Largest swing of a texture around its base colour, per channel.
 _TEXTURE_AMPLITUDE = 0.15
@@ -94,13 +100,21 @@ def _distinct_colour(rng: np.random.Generator, taken: list[np.ndarray]) -> np.nd
     return candidates[best, 0]
 
 
+def _placed(cls: int, radius: float, cy: float, cx: float, angle: float, image_size: int, ys: np.ndarray,
+            xs: np.ndarray) -> tuple[int, tuple[slice, slice], np.ndarray]:
+    """An object of class ``cls`` centred at (``cy``, ``cx``): its class, its window (rows, columns), its mask there.
+
+    Only the window is rendered: most objects are small.
+    """
+    rows = slice(max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2))
+    cols = slice(max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2))
+    dy, dx = (ys[rows] - cy) / radius, (xs[:, cols] - cx) / radius
+    return cls, (rows, cols), _shape_mask(cls, dx, dy, angle)
+
+
 def _object_mask(u: list[float], image_size: int, ys: np.ndarray,
                  xs: np.ndarray) -> tuple[int, tuple[slice, slice], np.ndarray]:
-    """One object from five uniform numbers ``u`` (class, radius, centre y, centre x, angle).
-
-    Returns its class, the window (rows, columns) it lies in, and its mask
-    there (bool). Only the window is rendered: most objects are small.
-    """
+    """One object from five uniform numbers ``u`` (class, radius, centre y, centre x, angle), as ``_placed``."""
     u_cls, u_radius, u_y, u_x, u_angle = u
     cls = 1 + int(u_cls * (NUM_CLASSES - 1))
     lo, hi = _RADIUS_RANGE[0] * image_size, _RADIUS_RANGE[1] * image_size
@@ -108,10 +122,45 @@ def _object_mask(u: list[float], image_size: int, ys: np.ndarray,
     # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
     margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
     cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
-    rows = slice(max(0, int(cy - radius)), min(image_size, int(cy + radius) + 2))
-    cols = slice(max(0, int(cx - radius)), min(image_size, int(cx + radius) + 2))
-    dy, dx = (ys[rows] - cy) / radius, (xs[:, cols] - cx) / radius
-    return cls, (rows, cols), _shape_mask(cls, dx, dy, 2 * np.pi * u_angle)
+    return _placed(cls, radius, cy, cx, 2 * np.pi * u_angle, image_size, ys, xs)
+
+
+class _Canvas:
+    """A scene being drawn: a textured background, then objects that keep every earlier one ``_MIN_VISIBLE`` visible."""
+
+    def __init__(self, rng: np.random.Generator, image_size: int) -> None:
+        grid = np.arange(image_size, dtype=np.float32)
+        self.rng, self.size, self.ys, self.xs = rng, image_size, grid[:, None], grid[None, :]
+        self.colours = [rng.random(3, dtype=np.float32)]
+        image = _texture(rng, self.ys, self.xs, self.colours[0])
+        self.image = image.copy() if not image.flags.writeable else image  # a flat background is a broadcast view
+        self.instance = np.zeros((image_size, image_size), dtype=np.int64)
+        self.classes: list[int] = []
+        self.visible = np.zeros(_MAX_OBJECTS + 1, dtype=np.int64)  # visible pixels of object k at index k
+        self.areas = np.zeros(_MAX_OBJECTS + 1, dtype=np.int64)
+
+    def add(self, cls: int, window: tuple[slice, slice], mask: np.ndarray) -> bool:
+        """Draw the object if it is not empty and hides no earlier object too much; whether it was drawn."""
+        area = int(np.count_nonzero(mask))
+        if area == 0 or len(self.classes) == _MAX_OBJECTS:
+            return False
+        rows, cols = window
+        labels = self.instance[rows, cols]
+        if self.classes:  # would this object hide too much of an earlier one?
+            after = self.visible - np.bincount(labels[mask], minlength=_MAX_OBJECTS + 1)
+            if np.any(after[1:] < _MIN_VISIBLE * self.areas[1:]):
+                return False
+            self.visible = after
+        colour = _distinct_colour(self.rng, self.colours)
+        np.copyto(self.image[:, rows, cols], _texture(self.rng, self.ys[rows], self.xs[:, cols], colour), where=mask)
+        self.classes.append(cls)
+        labels[mask] = len(self.classes)
+        self.visible[len(self.classes)] = self.areas[len(self.classes)] = area
+        self.colours.append(colour)
+        return True
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        return np.clip(self.image, 0.0, 1.0, out=self.image), self.instance, self.classes
 
 
 def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -121,37 +170,47 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
     0 for background and k for the k-th kept object, and the class of each
     kept object (list of length N, values 1..NUM_CLASSES-1).
     """
-    grid = np.arange(image_size, dtype=np.float32)
-    ys, xs = grid[:, None], grid[None, :]
-    colours = [rng.random(3, dtype=np.float32)]
-    image = _texture(rng, ys, xs, colours[0])
-    if not image.flags.writeable:  # a flat background is a broadcast view
-        image = image.copy()
-    instance = np.zeros((image_size, image_size), dtype=np.int64)
-    classes: list[int] = []
-    visible = np.zeros(5, dtype=np.int64)  # visible pixels of object k at index k
-    areas = np.zeros(5, dtype=np.int64)
+    canvas = _Canvas(rng, image_size)
     for _ in range(rng.integers(1, 5)):
         # One draw for all of the object's parameters: each rng call costs microseconds.
-        cls, (rows, cols), mask = _object_mask(rng.random(5).tolist(), image_size, ys, xs)
-        area = int(np.count_nonzero(mask))
-        if area == 0:
-            continue
-        window = instance[rows, cols]
-        if classes:  # would this object hide too much of an earlier one?
-            after = visible - np.bincount(window[mask], minlength=5)
-            if np.any(after[1:] < _MIN_VISIBLE * areas[1:]):
-                continue
-            visible = after
-        colour = _distinct_colour(rng, colours)
-        np.copyto(image[:, rows, cols], _texture(rng, ys[rows], xs[:, cols], colour), where=mask)
-        classes.append(cls)
-        window[mask] = len(classes)
-        visible[len(classes)] = areas[len(classes)] = area
-        colours.append(colour)
-    if not classes:  # every draw fell off the image: draw the scene again
+        canvas.add(*_object_mask(rng.random(5).tolist(), image_size, canvas.ys, canvas.xs))
+    if not canvas.classes:  # every draw fell off the image: draw the scene again
         return render_scene(rng, image_size)
-    return np.clip(image, 0.0, 1.0, out=image), instance, classes
+    return canvas.result()
+
+
+def render_crowded_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Draw one crowded scene: a group of 2 to 4 objects of one class, each touching or overlapping another.
+
+    Each new member is placed at a random angle from a random earlier member,
+    at 75% to 100% of the sum of their radii, so that members touch; the
+    ``_MIN_VISIBLE`` rule still holds. One more object of any class may follow.
+    Returns what ``render_scene`` returns.
+    """
+    canvas = _Canvas(rng, image_size)
+    lo, hi = _CROWD_RADIUS_RANGE[0] * image_size, _CROWD_RADIUS_RANGE[1] * image_size
+    cls, group = 1 + int(rng.random() * (NUM_CLASSES - 1)), int(rng.integers(2, 5))
+    centres: list[tuple[float, float, float]] = []
+    for attempt in range(4 * group):
+        if len(centres) == group:
+            break
+        u_radius, u_angle, u_gap, u_y, u_x, u_pick = rng.random(6).tolist()
+        radius = lo + (hi - lo) * u_radius
+        if centres:
+            py, px, pr = centres[int(u_pick * len(centres))]
+            distance = (pr + radius) * (0.75 + 0.25 * u_gap)
+            cy, cx = py + distance * math.sin(2 * np.pi * u_angle), px + distance * math.cos(2 * np.pi * u_angle)
+        else:
+            margin = _IN_FRAME * radius + hi
+            cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
+        inside = min(cy, cx) >= _IN_FRAME * radius and max(cy, cx) <= image_size - 1 - _IN_FRAME * radius
+        if inside and canvas.add(*_placed(cls, radius, cy, cx, 2 * np.pi * u_pick, image_size, canvas.ys, canvas.xs)):
+            centres.append((cy, cx, radius))
+    if rng.random() < 0.5:
+        canvas.add(*_object_mask(rng.random(5).tolist(), image_size, canvas.ys, canvas.xs))
+    if len(centres) < 2:  # the group did not fit: draw the scene again
+        return render_crowded_scene(rng, image_size)
+    return canvas.result()
 
 
 def instance_targets(instance: np.ndarray, classes: list[int]) -> dict[str, torch.Tensor]:
@@ -186,17 +245,23 @@ class Shapes(Dataset):
 
     Scene ``index`` of ``split`` is a pure function of ``(seed, split, index)``,
     so the same arguments always give the same bytes and splits never share a
-    scene.
+    scene. ``crowded`` is the share of crowded scenes (chapter 7's
+    ``render_crowded_scene``: touching objects of one class), drawn from a
+    random stream of their own under the same contract: ``True`` (1.0) for
+    crowded scenes only, 0.5 for every second one (scenes 1, 3, 5, ...).
     """
 
-    def __init__(self, split: str, length: int, image_size: int = 64, seed: int = 0) -> None:
+    def __init__(self, split: str, length: int, image_size: int = 64, seed: int = 0,
+                 crowded: float = 0.0) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
         if length < 1:
             raise ValueError(f"length must be a positive number of scenes, got {length}")
         if image_size < 16:
             raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
-        self.split, self.length, self.image_size, self.seed = split, length, image_size, seed
+        if not 0 <= crowded <= 1:
+            raise ValueError(f"crowded must be a share of scenes in [0, 1], got {crowded}")
+        self.split, self.length, self.image_size, self.seed, self.crowded = split, length, image_size, seed, crowded
 
     def __len__(self) -> int:
         return self.length
@@ -205,8 +270,9 @@ class Shapes(Dataset):
         """The raw scene ``index``: image (3,H,W), instance map (H,W), classes (N,)."""
         if not 0 <= index < self.length:
             raise IndexError(f"index must be in 0..{self.length - 1}, got {index}")
-        rng = np.random.default_rng([self.seed, SPLITS[self.split], index])
-        return render_scene(rng, self.image_size)
+        if math.floor((index + 1) * self.crowded) > math.floor(index * self.crowded):  # this scene is a crowded one
+            return render_crowded_scene(np.random.default_rng([self.seed, SPLITS[self.split], index, 1]), self.image_size)
+        return render_scene(np.random.default_rng([self.seed, SPLITS[self.split], index]), self.image_size)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         image, instance, classes = self.scene(index)

@@ -119,6 +119,18 @@ def mean_by_bin(values: torch.Tensor, keys: torch.Tensor, edges: Sequence[float]
     return means
 
 
+def object_sizes_and_recall(labels: torch.Tensor, targets: Sequence[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every object's size (the square root of its area, pixels) and ``object_recall``: two float64 (N_objects,).
+
+    ``labels`` (N, H, W) label maps, one target dict per scene.
+    """
+    if len(labels) != len(targets):
+        raise ValueError(f"labels and targets must cover the same scenes, got {len(labels)} and {len(targets)}")
+    sizes = torch.cat([t["masks"].flatten(1).sum(1).double().sqrt() for t in targets])
+    recall = torch.cat([object_recall(pred, t["masks"], t["labels"]) for pred, t in zip(labels, targets)])
+    return sizes, recall
+
+
 def recall_by_size(labels: torch.Tensor, targets: Sequence[dict], edges: Sequence[float]) -> list[float]:
     """Mean ``object_recall`` of the objects in each size bin: label maps (N, H, W), one target dict per scene.
 
@@ -126,10 +138,7 @@ def recall_by_size(labels: torch.Tensor, targets: Sequence[dict], edges: Sequenc
     it a square), binned at ``edges`` as in ``mean_by_bin``. Chapters 3 and 5
     use it to ask which objects a change of architecture rescues.
     """
-    if len(labels) != len(targets):
-        raise ValueError(f"labels and targets must cover the same scenes, got {len(labels)} and {len(targets)}")
-    sizes = torch.cat([t["masks"].flatten(1).sum(1).double().sqrt() for t in targets])
-    recall = torch.cat([object_recall(pred, t["masks"], t["labels"]) for pred, t in zip(labels, targets)])
+    sizes, recall = object_sizes_and_recall(labels, targets)
     return mean_by_bin(recall, sizes, edges)
 
 

@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 from sphinx.errors import ExtensionError
 
-from utils.reader.widgets import BUILD_FLAG
+from utils.book_build import BUILD_FLAG
 from utils.zoo import model_card
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,

@@ -1,4 +1,4 @@
-"""Chapter 4's measurements and pictures: receptive field per pass, repairs, damaged starts, timing, the widget.
+"""Chapter 4's measurements and pictures: receptive field per pass, controls, repairs, starts, timing, the widget.
 
 Used by ``lectures/04_iterative_refinement``; the network is
 ``utils/models/recurrent.py`` (``RecurrentCNN``), its per-pass network is
@@ -18,6 +18,8 @@ from .. import viz
 from ..data import NUM_CLASSES, Shapes
 from ..metrics import mean_iou
 from ..models import RecurrentCNN
+from ..models.multiscale import gaussian_pyramid
+from ..receptive_field import measured_field
 from ..timing import best_seconds
 from ..zoo import checkpoints
 from .multiscale import pyramid_layers
@@ -30,15 +32,47 @@ STARTS = ("none", "damaged ground truth", "single-scale output")
 REPAIR_COLOURS = {"fixed": (0.1, 0.8, 0.2), "broken": (0.9, 0.1, 0.1), "changed, still wrong": (1.0, 0.8, 0.0)}
 
 
+#: The recurrence and the models that isolate what it credits, all at one budget (the zoo's _CH4 recipe).
+CONTROLS = {
+    "recurrent": "tied f, loss on every pass",
+    "recurrent_one_pass": "the same f trained for one pass",
+    "recurrent_untied": "three different networks, one per pass",
+    "recurrent_last_loss": "loss on the last pass only",
+    "recurrent_detached": "no gradient through the labels",
+}
+
+
+def measured_field_by_pass(name: str = "recurrent", passes: int = 3) -> list[int]:
+    """The receptive field after 1..``passes`` passes of shipped model ``name``, measured by autograd (pixels)."""
+    model = checkpoints.load_shared(name)
+    return [measured_field(lambda x, t=t: model(x, t)[-1]) for t in range(1, passes + 1)]
+
+
+@torch.no_grad()
+def second_pass_on_other_labels(net: RecurrentCNN, images: torch.Tensor) -> torch.Tensor:
+    """Scores (B, C, H, W) of pass 2 on ``images`` when it reads pass 1's labels of *another* scene.
+
+    Scene i's second pass gets the first-pass labels of scene i + 1 (the last
+    gets the first's): if pass 2 merely smooths its own image, the swap costs
+    little; if it leans on the labels, the swap costs a lot.
+    """
+    small = gaussian_pyramid(images, 2)[1]
+    empty = small.new_zeros(len(images), net.num_classes, *small.shape[-2:])
+    first = net.step(0, torch.cat([small, empty], 1)).softmax(1)
+    second = net.step(1, torch.cat([small, first.roll(-1, dims=0)], 1))
+    return F.interpolate(second, size=images.shape[-2:], mode="bilinear", align_corners=False)
+
+
 def pass_fields() -> tuple[int, int]:
-    """(first, added): the receptive field of one pass of ``RecurrentCNN`` and what each later pass adds.
+    """(first, added): one pass's receptive field and what each later pass adds, by the layer rule.
 
     Pass 1 reads the image through chapter 3's 1/2 pyramid level: blur, halve,
     then ``f``'s layers. A later pass reads the previous labels, which live on
     the half-size grid, through ``f``'s own window: ``(window - 1) x 2`` more
-    pixels of the original image. Both in pixels of the original image.
+    pixels of the original image. Both in pixels of the original image; the
+    bilinear upsamplings are left out (``measured_field_by_pass`` counts them).
     """
-    layers = spatial_layers(RecurrentCNN(NUM_CLASSES).f.features)
+    layers = spatial_layers(RecurrentCNN(NUM_CLASSES).f.cnn.features)
     return receptive_fields(pyramid_layers(1))[-1][3], (receptive_fields(layers)[-1][3] - 1) * 2
 
 
@@ -163,4 +197,6 @@ def draw_passes(index: int = 0, iterations: int = 5) -> Figure:
                      f"+{counts['fixed']} / -{counts['broken']}")
         else:
             viz.show(axes[1, 0], image, "image")
+    handles = [Patch(facecolor=c, label=n) for n, c in REPAIR_COLOURS.items()]
+    fig.legend(handles=viz.legend_handles() + handles, loc="outside lower center", ncol=5, frameon=False)
     return fig

@@ -17,10 +17,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import bottom_up, viz
-from ..bootstrap import scene_confusions
+from ..book_build import progress
+from ..bootstrap import bootstrap, scene_confusions
 from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
-from ..metrics import confusion_matrix, iou_from_confusion, iou_per_class, mean_iou
+from ..metrics import confusion_matrix, iou_from_confusion, iou_per_class, mean_iou, object_sizes_and_recall
 from ..models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
+from ..receptive_field import measured_field
 from ..zoo import checkpoints
 from ..zoo.inference import in_chunks
 from .patches_to_fcn import receptive_fields, spatial_layers
@@ -29,23 +31,55 @@ from .patches_to_fcn import receptive_fields, spatial_layers
 WIDGET_SCENES = 50
 #: The clean-ups a reader can choose, "none" first.
 CLEANUP_CHOICES = ("none", *bottom_up.CLEANUPS)
+#: The pyramid and the controls that would explain its gain another way, as chapter 3's table names them.
+CONTROLS = {"singlescale": "single-scale", "half_only": "1/2 level alone", "quarter_only": "1/4 level alone",
+            "wide_singlescale": "wide single-scale (dilated)", "multiscale": "pyramid (1 + 1/2 + 1/4)"}
+#: The model whose levels the toggles switch off: trained with levels dropped at random, so that a dropped
+#: level is a question it was trained to answer (zeroing a level of ``multiscale`` shows it features it never saw).
+LEVELS_MODEL = "multiscale_dropout"
 
 
-def pyramid_layers(level: int, net: SharedCNN | None = None) -> list[tuple[str, int, int]]:
+def pyramid_layers(level: int, net: SharedCNN | None = None, upsampling: bool = False) -> list[tuple[str, int, int]]:
     """(name, kernel, stride) from the original image to ``net``'s output at pyramid ``level`` (0 = full size).
 
     Each level first adds a Gaussian blur (kernel ``BLUR_KERNEL``, stride 1) and a
-    halving (kernel 1, stride 2); then come the CNN's own layers.
+    halving (kernel 1, stride 2); then come the CNN's own layers. ``upsampling``
+    adds the bilinear upsampling back to the image's grid, which reads two
+    neighbouring outputs per axis: a kernel of 2 at the output's spacing.
     """
     if level < 0:
         raise ValueError(f"level must be 0 (full size) or more, got {level}")
     reduce = [("blur", BLUR_KERNEL, 1), ("halve", 1, 2)]
-    return reduce * level + spatial_layers(SharedCNN() if net is None else net)
+    return reduce * level + spatial_layers(SharedCNN() if net is None else net) + (
+        [("bilinear upsampling", 2, 1)] if upsampling else [])
 
 
-def receptive_field_per_level(levels: int = 3) -> list[int]:
-    """The shared CNN's receptive field at each pyramid level, in pixels of the original image."""
-    return [receptive_fields(pyramid_layers(level))[-1][3] for level in range(levels)]
+def receptive_field_per_level(levels: int = 3, upsampling: bool = False) -> list[int]:
+    """The shared CNN's receptive field at each pyramid level, in pixels of the original image, by the layer rule."""
+    return [receptive_fields(pyramid_layers(level, upsampling=upsampling))[-1][3] for level in range(levels)]
+
+
+def measured_field_per_level(name: str = "multiscale", levels: int = 3) -> list[int]:
+    """Each pyramid level's receptive field measured by autograd on shipped model ``name`` (the others switched off)."""
+    model = checkpoints.load_shared(name)
+    return [measured_field(lambda x, level=level: model(x, [k == level for k in range(levels)]))
+            for level in range(levels)]
+
+
+def scene_with_large(classes: tuple[str, ...] = ("disk", "square"), min_side: float = 30.0, start: int = 0,
+                     image_size: int = 64) -> int:
+    """The first test scene from ``start`` whose largest object is one of ``classes`` and at least ``min_side`` across."""
+    unknown = [c for c in classes if c not in CLASS_NAMES[1:]]
+    if unknown:
+        raise ValueError(f"classes must be among {CLASS_NAMES[1:]}, got {unknown}")
+    wanted = {CLASS_NAMES.index(c) for c in classes}
+    data = Shapes("test", start + 200, image_size=image_size)
+    for index in range(start, start + 200):
+        target = data[index][1]
+        areas = target["masks"].flatten(1).sum(1)
+        if int(target["labels"][areas.argmax()]) in wanted and areas.max().sqrt() >= min_side:
+            return index
+    raise ValueError(f"no test scene in {start}..{start + 199} has a large {' or '.join(classes)}")
 
 
 def draw_receptive_fields(index: int = 0, levels: int = 3, image_size: int = 64) -> Figure:
@@ -58,7 +92,7 @@ def draw_receptive_fields(index: int = 0, levels: int = 3, image_size: int = 64)
     areas = target["masks"].flatten(1).sum(1)
     x0, y0, x1, y1 = target["boxes"][int(areas.argmax())].tolist()
     cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
-    fields = receptive_field_per_level(levels)
+    fields = receptive_field_per_level(levels, upsampling=True)  # what autograd measures (tests/test_multiscale.py)
     pyramid = gaussian_pyramid(image[None], levels)
     fig, axes = plt.subplots(1, levels, figsize=(2.6 * levels, 2.9))
     for level, (ax, picture, field) in enumerate(zip(axes, pyramid, fields)):
@@ -86,6 +120,21 @@ def cleaned(image: torch.Tensor, probs: torch.Tensor, cleanup: str, scale: float
     return probs.argmax(0) if cleanup == "none" else bottom_up.CLEANUPS[cleanup](image, probs, scale)
 
 
+def recall_by_size_with_noise(labels: torch.Tensor, targets: list[dict],
+                              edges: list[float]) -> list[tuple[int, float, float, float]]:
+    """Per object-size bin: (objects, mean recall, 95% interval low, high), the interval a bootstrap over objects."""
+    sizes, recall = object_sizes_and_recall(labels, targets)
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = recall[(sizes >= low) & (sizes < high)]
+        if len(inside) == 0:
+            rows.append((0, float("nan"), float("nan"), float("nan")))
+            continue
+        value, lo, hi = bootstrap(lambda r, inside=inside: inside[r].mean().item(), len(inside))
+        rows.append((len(inside), value, lo, hi))
+    return rows
+
+
 def measure_cleanups(images: torch.Tensor, semantic: torch.Tensor, name: str = "multiscale",
                      scale: float = bottom_up.SUPERPIXEL_SCALE) -> dict[str, dict]:
     """Per-scene confusions (N, C, C) and median seconds per image of the network and of each clean-up.
@@ -95,7 +144,7 @@ def measure_cleanups(images: torch.Tensor, semantic: torch.Tensor, name: str = "
     """
     labels = {choice: [] for choice in CLEANUP_CHOICES}
     seconds = {choice: [] for choice in CLEANUP_CHOICES}
-    for image in images:
+    for image in progress(images, "scenes"):
         start = time.perf_counter()
         probs = probabilities(name, image[None])[0]
         seconds["none"].append(time.perf_counter() - start)
@@ -110,10 +159,11 @@ def measure_cleanups(images: torch.Tensor, semantic: torch.Tensor, name: str = "
 
 def draw_multiscale(index: int = 0, scale_1: bool = True, scale_2: bool = True, scale_4: bool = True,
                     cleanup: str = "none", superpixel_scale: float = bottom_up.SUPERPIXEL_SCALE) -> Figure:
-    """Test scene ``index`` through the multi-scale model with the chosen pyramid levels and clean-up.
+    """Test scene ``index`` through the pyramid with the chosen levels and clean-up.
 
     Panels: image, ground truth, labels, errors (red), and the superpixels the
-    clean-up would use. A dropped level's features are set to zero.
+    clean-up would use. A dropped level's features are set to zero; the model
+    is ``LEVELS_MODEL``, trained with levels dropped at random.
     """
     if not 0 <= index < WIDGET_SCENES:
         raise ValueError(f"index must be a test scene in 0..{WIDGET_SCENES - 1}, got {index}")
@@ -122,7 +172,7 @@ def draw_multiscale(index: int = 0, scale_1: bool = True, scale_2: bool = True, 
         raise ValueError("use_levels: tick at least one pyramid level")
     image, target = Shapes("test", WIDGET_SCENES)[index]
     regions = bottom_up.superpixels(image, superpixel_scale)
-    labels = cleaned(image, probabilities("multiscale", image[None], use_levels)[0], cleanup, superpixel_scale)
+    labels = cleaned(image, probabilities(LEVELS_MODEL, image[None], use_levels)[0], cleanup, superpixel_scale)
     truth = target["semantic"]
     errors = np.where((labels != truth).numpy()[..., None], [1.0, 0.1, 0.1], viz.image_to_rgb(image) * 0.35)
     score = mean_iou(labels, truth, NUM_CLASSES)
@@ -135,10 +185,10 @@ def draw_multiscale(index: int = 0, scale_1: bool = True, scale_2: bool = True, 
 
 
 def iou_without_levels(use_levels: tuple[bool, ...], scenes: int = 100) -> dict[str, float]:
-    """Per object class, how much IoU the multi-scale model loses on ``scenes`` test scenes with ``use_levels``."""
+    """Per object class, how much IoU ``LEVELS_MODEL`` loses on ``scenes`` test scenes with only ``use_levels``."""
     images, semantic = Shapes("test", scenes).batch(range(scenes))
-    full = iou_per_class(probabilities("multiscale", images).argmax(1), semantic, NUM_CLASSES)
-    reduced = iou_per_class(probabilities("multiscale", images, use_levels).argmax(1), semantic, NUM_CLASSES)
+    full = iou_per_class(probabilities(LEVELS_MODEL, images).argmax(1), semantic, NUM_CLASSES)
+    reduced = iou_per_class(probabilities(LEVELS_MODEL, images, use_levels).argmax(1), semantic, NUM_CLASSES)
     return {name: (full[c] - reduced[c]).item() for c, name in enumerate(CLASS_NAMES) if c > 0}
 
 

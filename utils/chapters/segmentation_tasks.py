@@ -106,6 +106,14 @@ def mean_scores(length: int = 64, **degradation) -> dict[str, float]:
     return {name: float(np.mean([r[name] for r in rows])) for name in rows[0]}
 
 
+def degraded_labels(length: int = 64, flip: float = 0.1, shift: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Label maps (length, H, W) of the first ``length`` validation scenes, degraded, and their ground truth."""
+    data = Shapes("val", length)
+    targets = [data[i][1] for i in range(length)]
+    predictions = [degrade(t, shift=shift, flip=flip, seed=i)["semantic"] for i, t in enumerate(targets)]
+    return torch.stack(predictions), torch.stack([t["semantic"] for t in targets])
+
+
 def quiet_miss(data: Shapes) -> tuple[int, int]:
     """(scene, class) where missing one class costs pixel accuracy least relative to mIoU.
 

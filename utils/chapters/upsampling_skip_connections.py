@@ -119,7 +119,7 @@ def draw_upsampling(coarse: torch.Tensor, factor: int = 4, title: str = "") -> F
     methods = upsampling_methods(coarse, factor)
     fig, axes = plt.subplots(1, len(methods) + 1, figsize=(13.0, 2.5))
     for ax, (name, picture) in zip(axes, [("original", coarse), *methods.items()]):
-        ax.imshow(picture, cmap="viridis", vmin=0, vmax=coarse.max().item())
+        ax.imshow(picture.detach().numpy(), cmap="viridis", vmin=0, vmax=coarse.max().item())
         ax.set_title(name, fontsize=8)
         ax.axis("off")
     if title:

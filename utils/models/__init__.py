@@ -17,9 +17,9 @@ from .backbone import Backbone
 from .fcn import FCN, FCN8s, FCN16s, FCN32s
 from .mask_heads import HYPERCOLUMN, LAST_LAYER, MaskHead
 from .maskrcnn import course_maskrcnn
-from .multiscale import MultiscaleCNN, SharedCNN
+from .multiscale import DilatedCNN, MultiscaleCNN, OneLevelCNN, SharedCNN
 from .patchnet import PatchNet
-from .recurrent import RecurrentCNN
+from .recurrent import RecurrentCNN, UntiedCNN
 from .sds import SDS
 from .trunk import TRUNK_SOURCE, FrozenTrunk
 from .upsampling import Upsample, bilinear_kernel
@@ -31,7 +31,8 @@ class ModelSpec:
 
     ``task`` picks the training loss: ``"dense"`` (cross-entropy on every
     pixel of the output), ``"patch"`` (the centre pixel of each patch, trained
-    through the dense form), ``"recurrent"`` (every unrolled pass), or one of
+    through the dense form), ``"recurrent"`` (every unrolled pass),
+    ``"recurrent_last"`` (the last pass only), or one of
     the instance tasks ``"sds"``, ``"mask_head"``, ``"maskrcnn"`` (see
     ``utils.zoo.instance_training``). ``init_from`` names the model whose trained
     weights start this one (the FCN paper's stage-wise training). ``trunk``
@@ -59,6 +60,9 @@ class ModelSpec:
 FCN_IMAGE_SIZE = 128
 _INSTANCE_CHAPTER = "07_instance_segmentation"
 _FCN = {"chapter": "05_upsampling_skip_connections", "image_size": FCN_IMAGE_SIZE, "batch_size": 16}
+#: Chapters 3 and 4 compare their models at one budget: 2000 steps of 16 fresh scenes.
+_CH3 = {"chapter": "03_multiscale", "steps": 2000, "batch_size": 16}
+_CH4 = {"chapter": "04_iterative_refinement", "steps": 2000, "batch_size": 16, "task": "recurrent"}
 
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
@@ -82,14 +86,31 @@ ZOO: dict[str, ModelSpec] = {
             steps=2000, lr=2e-3, init_from="fcn16s", **_FCN,
         ),
         ModelSpec("singlescale", lambda: MultiscaleCNN(NUM_CLASSES, levels=1),
-                  "small CNN (14-pixel receptive field) at full resolution, per-pixel classifier",
-                  "03_multiscale", steps=2000, batch_size=16),
+                  "small CNN (14-pixel receptive field) at full resolution, per-pixel classifier", **_CH3),
         ModelSpec("multiscale", lambda: MultiscaleCNN(NUM_CLASSES, levels=3),
-                  "the same CNN, one set of weights, on a 3-level Gaussian pyramid, per-pixel classifier",
-                  "03_multiscale", steps=2000, batch_size=16),
+                  "the same CNN, one set of weights, on a 3-level Gaussian pyramid, per-pixel classifier", **_CH3),
+        ModelSpec("half_only", lambda: OneLevelCNN(NUM_CLASSES, level=1),
+                  "control: the same CNN and classifier on the 1/2 pyramid level alone, upsampled", **_CH3),
+        ModelSpec("quarter_only", lambda: OneLevelCNN(NUM_CLASSES, level=2),
+                  "control: the same CNN and classifier on the 1/4 pyramid level alone, upsampled", **_CH3),
+        ModelSpec("wide_singlescale", lambda: MultiscaleCNN(NUM_CLASSES, levels=1, features=DilatedCNN()),
+                  "control: one full-resolution CNN with dilated convolutions, the pyramid's window and weights",
+                  **_CH3),
+        ModelSpec("multiscale_dropout", lambda: MultiscaleCNN(NUM_CLASSES, levels=3, level_dropout=0.3),
+                  "the pyramid trained with each level switched off at random (30%): the level toggles' model",
+                  **_CH3),
         ModelSpec("recurrent", lambda: RecurrentCNN(NUM_CLASSES, instances=3),
                   "the single-scale CNN on the halved image and its own previous labels, 3 passes, a loss on each",
-                  "04_iterative_refinement", steps=3000, batch_size=16, task="recurrent"),
+                  **_CH4),
+        ModelSpec("recurrent_one_pass", lambda: RecurrentCNN(NUM_CLASSES, instances=1),
+                  "control: the recurrent network's f trained for one pass only", **_CH4),
+        ModelSpec("recurrent_untied", lambda: UntiedCNN(NUM_CLASSES, instances=3),
+                  "control: three different networks, one per pass, unrolled like the recurrent one", **_CH4),
+        ModelSpec("recurrent_last_loss", lambda: RecurrentCNN(NUM_CLASSES, instances=3),
+                  "ablation: the recurrent network with a loss on its last pass only",
+                  **{**_CH4, "task": "recurrent_last"}),
+        ModelSpec("recurrent_detached", lambda: RecurrentCNN(NUM_CLASSES, instances=3, detach_labels=True),
+                  "ablation: the recurrent network, no gradient through the labels between passes", **_CH4),
         ModelSpec("sds", lambda trunk=None: SDS(trunk),
                   "SDS: box, region and both classifiers over proposals' fc7 features of the frozen fcn8s",
                   _INSTANCE_CHAPTER, steps=200, task="sds", image_size=FCN_IMAGE_SIZE, batch_size=8, lr=1e-3,
@@ -109,5 +130,6 @@ ZOO: dict[str, ModelSpec] = {
     )
 }
 
-__all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "MultiscaleCNN", "RecurrentCNN", "SharedCNN", "SDS", "MaskHead", "FrozenTrunk",
+__all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "MultiscaleCNN", "OneLevelCNN",
+           "DilatedCNN", "RecurrentCNN", "UntiedCNN", "SharedCNN", "SDS", "MaskHead", "FrozenTrunk",
            "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel"]

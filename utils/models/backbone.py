@@ -15,18 +15,15 @@ from torch import nn
 STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 1), (64, 2), (96, 2), (128, 2))
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, norm: str = "batch") -> nn.Sequential:
-    """3x3 convolution (padding 1, size-preserving), normalisation, ReLU.
+def conv_bn_relu(in_channels: int, out_channels: int, dilation: int = 1) -> nn.Sequential:
+    """3x3 convolution (padding = ``dilation``, size-preserving), batch norm, ReLU.
 
-    ``norm="batch"``: batch norm. ``norm="group"``: group norm (8 groups), which
-    normalises each image on its own: chapter 4's recurrent network needs it,
-    because its passes see differently distributed inputs and batch norm's
-    running statistics can only remember one distribution.
+    ``dilation`` spaces the kernel's taps (chapter 3's wide single-scale
+    control); chapter 4 gives each pass its own batch-norm statistics
+    (``utils.models.recurrent.PassNorm``).
     """
-    if norm not in ("batch", "group"):
-        raise ValueError(f"norm must be 'batch' or 'group', got {norm!r}")
-    layer = nn.BatchNorm2d(out_channels) if norm == "batch" else nn.GroupNorm(8, out_channels)
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), layer, nn.ReLU(inplace=True))
+    conv = nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
 
 class Backbone(nn.Module):

@@ -24,9 +24,9 @@ names its glue key, and a committed copy is *the same* as a fresh one when
    results differ between CPUs and thread counts in their last bits, which can
    move a printed number across a rounding boundary and no further; a change
    in the code moves it further. Values in ``LIVE`` come from a model the
-   chapter trains while it runs, whose result depends on the machine beyond
-   its last digit: any number passes there. Times never reach a copy (see
-   ``VOLATILE``).
+   chapter trains while it runs, and values in ``VOLATILE`` are times the
+   chapter measures: both depend on the machine beyond their last digit, so
+   any number passes there (the copy marks a time as the building machine's).
 """
 
 from __future__ import annotations
@@ -46,14 +46,20 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "colab"
-#: Glue keys that hold a time or a ratio of times: they change from machine to machine and run to run.
-VOLATILE = re.compile(r"seconds|_ms$|cost_ratio|_over_maskrcnn|^fcn_speedup")
+#: Glue keys that hold a time the chapter measures, or a ratio of such times: they change from machine to machine
+#: and run to run. Times read from the manifest (``train_seconds_*``) are the same everywhere and are not here.
+VOLATILE = re.compile(r"(?<!train_)seconds|_ms$|cost_ratio|time_ratio|_over_maskrcnn|^fcn_speedup|per_ms")
+#: How a pasted value is marked: computed when the book was built, or timed on the machine that built it.
+TITLES = {False: "computed when the book was built",
+          True: "timed on the machine that built the book; running the chapter times yours"}
 #: Glue keys of a result the chapter trains while it runs (chapter 2's short live training): machine-dependent.
 LIVE = re.compile(r"^live_loss_")
 #: A pasted value: the glue key it stands for, and the text the build computed.
-_PASTED = re.compile(r'(<span data-glue="([^"]+)" title="computed when the book was built">)(.*?)(</span>)', re.S)
+_PASTED = re.compile(r'(<span data-glue="([^"]+)" title="[^"]*">)(.*?)(</span>)', re.S)
 #: A number as Python's formats print it: sign, thousands separators, decimals, exponent.
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.(\d+))?(?:[eE]([-+]?\d+))?")
+#: nbval's marker for a cell whose output is compared: test scaffolding a learner need not see.
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 _ROLE = re.compile(r"\{(glue:text|cite|term|doc)\}`([^`]*)`")
 _ADMONITION = re.compile(r"^(`{3,})\{admonition\} *(.*?)\n(?::class: *dropdown\n)?(.*?)^\1 *$", re.M | re.S)
 
@@ -100,6 +106,14 @@ def bibliography() -> dict[str, str]:
     return {m.group(1): short_citation(e) for e in entries if (m := re.match(r"\s*@\w+\{([^,]+),", e))}
 
 
+def glossary_terms() -> dict[str, str]:
+    """``{term in lower case: term as the glossary spells it}``: Sphinx matches terms in any case, anchors keep it."""
+    text = (ROOT / "book" / "glossary.md").read_text()
+    block = text[text.index("```{glossary}"):]
+    block = block[block.index("\n") + 1:block.index("\n```")]
+    return {line.strip().lower(): line.strip() for line in block.splitlines() if line.strip() and line[0] != " "}
+
+
 def page_link(target: str, url: str) -> str:
     """A Markdown link to book page ``target`` (a ``{doc}`` path relative to ``lectures/``)."""
     return f"{url}{posixpath.normpath(posixpath.join('lectures', target))}.html"
@@ -109,20 +123,19 @@ def replace_role(match: re.Match, values: dict, bib: dict, url: str) -> str:
     kind, content = match.groups()
     if kind == "glue:text":
         key, _, fmt = content.partition(":")
-        if VOLATILE.search(key):
-            return "(measured on your machine: see the output of the cell that computes it)"
         if key not in values:
             raise ValueError(f"the prose shows glue key {key!r}, which the chapter's code does not glue")
         value = values[key]
         shown = format(value, fmt) if fmt else str(value)
-        return f'<span data-glue="{key}" title="computed when the book was built">{html.escape(shown)}</span>'
+        title = TITLES[bool(VOLATILE.search(key))]
+        return f'<span data-glue="{key}" title="{title}">{html.escape(shown)}</span>'
     if kind == "cite":
         keys = [k.strip() for k in content.split(",")]
         return "(" + "; ".join(f"[{bib[k]}]({url}book/bibliography.html)" for k in keys) + ")"
     text, _, target = content.partition(" <")
     target = target.rstrip(">") or text
-    if kind == "term":
-        slug = re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-")
+    if kind == "term":  # Sphinx's glossary anchors keep the glossary's spelling: term-IoU, term-mask-AP
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", glossary_terms().get(target.lower(), target)).strip("-")
         return f"[{text}]({url}book/glossary.html#term-{slug})"
     name = text if target != text else Path(target).name.replace("_", " ")
     return f"[{name}]({page_link(target, url)})"
@@ -137,13 +150,35 @@ def convert_markdown(text: str, values: dict, bib: dict, url: str) -> str:
     return _ROLE.sub(lambda m: replace_role(m, values, bib, url), text)
 
 
+def folded_title(cell: nbformat.NotebookNode, index: int) -> str:
+    """What a cell the book hides does, as the title Colab shows for it folded."""
+    if index == 0:
+        return "Set-up: fetch the course and what Colab lacks (run this first)"
+    if "assert" in cell.source:
+        return "Check: the code above matches the course's utils"
+    if "glue" in cell.source:
+        return "Numbers for the text (the book pastes them into the prose)"
+    return "Bookkeeping the book hides"
+
+
+def for_colab(cell: nbformat.NotebookNode, index: int) -> None:
+    """A code cell as Colab should show it: no test marker, no glue record, folded where the book hides it."""
+    cell.source = cell.source.replace(f"{CHECK_MARK}\n", "")
+    cell.outputs = [o for o in cell.outputs if o.output_type == "stream"]
+    if "remove-cell" in cell.metadata.get("tags", []):
+        cell.source = f"#@title {folded_title(cell, index)}\n" + cell.source
+        cell.metadata["cellView"] = "form"
+
+
 def convert(source: Path, record: Path) -> nbformat.NotebookNode:
     """The Colab copy of chapter ``source``, with the numbers the build glued (``record``, a ``.glue.json``)."""
     notebook = nbformat.read(source, as_version=4)
     values, bib, url = glue_values(record), bibliography(), book_url()
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
             cell.source = convert_markdown(cell.source, values, bib, url)
+        else:
+            for_colab(cell, index)
     notebook.cells[1].source += (f"\n\n*This is the Colab copy of a chapter of [the book]({url}). Numbers in the "
                                  "text are those the book's build computed; the cells recompute them.*")
     return notebook
@@ -198,7 +233,23 @@ def staleness(committed: nbformat.NotebookNode, fresh: nbformat.NotebookNode) ->
         return reasons + [f"cell {i} differs" for i in changed[:3]] + (["its metadata differs"] if old.metadata != new.metadata else [])
     return [f"{key}: {shown!r} in the copy, {value!r} in this build (more than one unit in the last digit)"
             for (key, shown), (_, value) in zip(pasted(committed), pasted(fresh))
-            if not LIVE.search(key) and not values_agree(shown, value)]
+            if not (LIVE.search(key) or VOLATILE.search(key)) and not values_agree(shown, value)]
+
+
+def dead_links(notebook: nbformat.NotebookNode, html_dir: Path, url: str) -> list[str]:
+    """Every link into the book that names a page or an anchor the build in ``html_dir`` does not have."""
+    pages: dict[str, str | None] = {}
+    dead = []
+    for cell in notebook.cells:
+        for link in re.findall(rf"\]\(({re.escape(url)}[^)\s]*)\)", cell.source):
+            page, _, anchor = link[len(url):].partition("#")
+            page = page or "index.html"
+            if page not in pages:
+                path = html_dir / page
+                pages[page] = path.read_text(encoding="utf-8") if path.is_file() else None
+            if pages[page] is None or (anchor and f'id="{anchor}"' not in pages[page]):
+                dead.append(link[len(url):])
+    return dead
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         target = OUT_DIR / "lectures" / source.name
         if args.check:
             reasons = staleness(nbformat.read(target, as_version=4), fresh) if target.exists() else ["no copy"]
+            reasons += [f"link to {link}, which the build lacks" for link in dead_links(fresh, args.build / "html",
+                                                                                          book_url())]
             if reasons:
                 stale.append(f"{target.relative_to(ROOT).as_posix()} ({'; '.join(reasons)})")
         else:

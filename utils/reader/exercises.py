@@ -10,13 +10,17 @@ import numpy as np
 import torch
 
 from ..arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
-from ..chapters.iterative_refinement import pass_fields, receptive_field_by_iteration
+from ..chapters.iterative_refinement import measured_field_by_pass
 from ..chapters.multiscale import iou_without_levels, receptive_field_per_level
-from ..chapters.patches_to_fcn import receptive_fields
-from ..chapters.segmentation_tasks import mean_scores
-from ..data import CLASS_NAMES, NUM_CLASSES
-from ..metrics import interpolated_ap, match_detections
+from ..chapters.patches_to_fcn import receptive_fields, sliding_window
+from ..chapters.segmentation_tasks import degraded_labels, mean_scores
+from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
+from ..metrics import confusion_matrix, interpolated_ap, iou_from_confusion, match_detections
+from ..models.multiscale import gaussian_pyramid
 from ..models.upsampling import bilinear_kernel
+from ..receptive_field import measured_field
+from ..zoo import checkpoints
+from ..zoo.losses import recurrent_loss
 
 
 class Feedback(str):
@@ -39,6 +43,14 @@ def compare(name: str, mine: torch.Tensor, reference: torch.Tensor, atol: float 
     if torch.equal(mine, reference):
         return verdict(True, f"{name} is exactly equal")
     return verdict(diff <= atol, f"{name} differs by at most {diff:.2e} (tolerance {atol:.0e})")
+
+
+def attempt(function, *args) -> tuple[object, str | None]:
+    """``function(*args)``, or the error it raised as a "not yet" reason (a starter's ``...`` fails here)."""
+    try:
+        return function(*args), None
+    except Exception as err:  # the reader's code may fail in any way: say how, never crash the checker
+        return None, verdict(False, f"your function raised {type(err).__name__}: {err}")
 
 
 # Chapter 1 -------------------------------------------------------------------
@@ -65,6 +77,49 @@ def check_biggest_drop(answer: str, **degradation) -> str:
     return verdict(answer == worst, measured if answer == worst else "run the widget with that error and compare")
 
 
+def check_miou_from_confusion(my_miou, scenes: int = 64, batch: int = 8) -> str:
+    """Exercise 1.3: ``my_miou(cm)`` is the mean IoU over the classes that occur, from one confusion matrix.
+
+    On "correct" it shows the pitfall: the mean of per-batch mIoUs is not the
+    data set's mIoU (one confusion matrix summed over every batch).
+    """
+    cm = torch.tensor([[50, 2, 0, 0], [3, 20, 0, 1], [0, 0, 0, 0], [4, 0, 0, 6]])  # class 2 occurs nowhere
+    mine, problem = attempt(my_miou, cm)
+    if problem:
+        return problem
+    expected = iou_from_confusion(cm).nanmean().item()
+    if not isinstance(mine, (float, int, torch.Tensor)) or abs(float(mine) - expected) > 1e-6:
+        absent = iou_from_confusion(cm).nan_to_num(0.0).mean().item()
+        hint = ("a class that occurs in neither the target nor the prediction has no IoU: leave it out of the mean"
+                if isinstance(mine, (float, int, torch.Tensor)) and abs(float(mine) - absent) < 1e-6 else
+                "IoU = TP / (TP + FP + FN): the diagonal over row sum + column sum - diagonal")
+        return verdict(False, hint)
+    pred, truth = degraded_labels(scenes)
+    confusions = [confusion_matrix(p, t, NUM_CLASSES) for p, t in zip(pred.split(batch), truth.split(batch))]
+    per_batch = float(np.mean([float(my_miou(c)) for c in confusions]))
+    whole = float(my_miou(torch.stack(confusions).sum(0)))
+    return verdict(True, f"and the pitfall: on {scenes} scenes in batches of {batch}, the data set's mIoU (one "
+                         f"confusion matrix summed over the batches) is {whole:.4f}, the mean of the per-batch "
+                         f"mIoUs {per_batch:.4f}: report the first")
+
+
+def check_matching(my_match) -> str:
+    """Exercise 1.4: ``my_match(ious, threshold)`` is COCO's greedy matching of score-sorted detections."""
+    g = torch.Generator().manual_seed(7)
+    cases = [torch.rand(d, o, generator=g).numpy() for d, o in ((4, 3), (5, 2), (2, 4), (3, 3))]
+    cases.append(np.array([[0.6, 0.9], [0.95, 0.1]]))  # the first detection takes object 1, the second object 0
+    for ious in cases:
+        for threshold in (0.5, 0.75):
+            mine, problem = attempt(my_match, ious, threshold)
+            if problem:
+                return problem
+            expected = match_detections(ious, threshold)
+            if not np.array_equal(np.asarray(mine), expected):
+                return verdict(False, f"for IoUs\n{np.round(ious, 2)}\nat {threshold}: yours {np.asarray(mine)}, "
+                                      f"expected {expected} (best score first; each object matched once)")
+    return verdict(True, "each detection, best first, takes the free object it overlaps most, if enough")
+
+
 # Chapter 2 -------------------------------------------------------------------
 
 def check_fc_as_conv(linear: torch.nn.Linear, conv: torch.nn.Conv2d) -> str:
@@ -84,6 +139,19 @@ def check_receptive_field(answer: int, layers: list[tuple[str, int, int]]) -> st
     field = receptive_fields(layers)[-1][3]
     return verdict(answer == field, "each layer adds (kernel - 1) x the jump so far" if answer == field
                    else "add (kernel - 1) x jump per layer, and multiply the jump by each stride")
+
+
+def check_sliding_window(my_window, stride: int = 4) -> str:
+    """Exercise 2.3: ``my_window(net, image, stride)`` classifies the patch around every ``stride``-th pixel."""
+    net = checkpoints.load_shared("patchnet")
+    image = Shapes("test", 1)[0][0][:, :24, :24]
+    mine, problem = attempt(my_window, net, image, stride)
+    if problem:
+        return problem
+    if not isinstance(mine, torch.Tensor):
+        return verdict(False, f"return the scores as a tensor (classes, rows, columns), got {type(mine).__name__}")
+    with torch.no_grad():
+        return compare("scores", mine, sliding_window(net, image, stride), atol=1e-4)
 
 
 # Chapter 3 -------------------------------------------------------------------
@@ -110,17 +178,74 @@ def check_coarsest_level(answer: str, scenes: int = 100) -> str:
     return verdict(answer == worst, measured if answer == worst else "switch the level off in the widget and compare")
 
 
+def check_reduce(reduce) -> str:
+    """Exercise 3.3: ``reduce(images)`` is one level down the Gaussian pyramid (blur, then every second pixel)."""
+    images = torch.rand(2, 3, 32, 24, generator=torch.Generator().manual_seed(3))
+    mine, problem = attempt(reduce, images)
+    if problem:
+        return problem
+    if not isinstance(mine, torch.Tensor):
+        return verdict(False, f"reduce must return a tensor, got {type(mine).__name__}")
+    return compare("reduce(images)", mine, gaussian_pyramid(images, 2)[1], atol=1e-5)
+
+
+def check_autograd_field(field) -> str:
+    """Exercise 3.4: ``field(model)`` measures a network's receptive field by autograd, as ``measured_field`` does."""
+    model = checkpoints.load_shared("singlescale")
+    mine, problem = attempt(field, model)
+    if problem:
+        return problem
+    expected = measured_field(model)
+    if not isinstance(mine, int):
+        return verdict(False, f"return the field as a whole number of pixels, got {mine!r}")
+    return verdict(mine == expected, f"{mine} pixels, as utils.receptive_field measures" if mine == expected else
+                   f"{mine} pixels; back-propagate from the centre label only and count the rows and columns "
+                   "that receive any gradient")
+
+
 # Chapter 4 -------------------------------------------------------------------
 
 def check_refinement_field(answer, passes: int = 3) -> str:
-    """Exercise 4.1: how many pixels the labels can depend on after ``passes`` passes."""
-
-    field = receptive_field_by_iteration(passes)[-1]
+    """Exercise 4.1: how many pixels the labels can depend on after ``passes`` passes (measured by autograd)."""
+    fields = measured_field_by_pass("recurrent", passes)
     if not isinstance(answer, int):
         return verdict(False, "give a whole number of pixels")
-    first, added = pass_fields()
-    return verdict(answer == field, f"{first} + {passes - 1} x {added}" if answer == field
+    first, added = fields[0], (fields[1] - fields[0] if passes > 1 else 0)
+    return verdict(answer == fields[-1], f"{first} + {passes - 1} x {added}" if answer == fields[-1]
                    else "start from the first pass's window and add what each later pass adds")
+
+
+def check_one_pass(one_pass) -> str:
+    """Exercise 4.2: ``one_pass(net, small, labels, t)`` is the recurrence's step: new scores and new labels."""
+    net = checkpoints.load_shared("recurrent")
+    small = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    labels = torch.rand(2, NUM_CLASSES, 32, 32, generator=torch.Generator().manual_seed(5)).softmax(1)
+    result, problem = attempt(one_pass, net, small, labels, 1)
+    if problem:
+        return problem
+    if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(t, torch.Tensor) for t in result)):
+        return verdict(False, "return two tensors: the pass's scores and its new labels")
+    with torch.no_grad():
+        scores = net.f(torch.cat([small, labels], 1), 1)
+    first = compare("scores", result[0], scores, atol=1e-5)
+    return first if first.startswith("not yet") else compare("labels", result[1], scores.softmax(1), atol=1e-5)
+
+
+def check_recurrent_loss(loss_fn) -> str:
+    """Exercise 4.3: ``loss_fn(scores, semantic)`` is the mean cross-entropy over every pass, as the zoo trains with."""
+    g = torch.Generator().manual_seed(6)
+    scores = [torch.randn(2, NUM_CLASSES, 8, 8, generator=g) for _ in range(3)]
+    semantic = torch.randint(NUM_CLASSES, (2, 8, 8), generator=g)
+    mine, problem = attempt(loss_fn, scores, semantic)
+    if problem:
+        return problem
+    if not isinstance(mine, torch.Tensor) or mine.dim() != 0:
+        return verdict(False, "return one number (a 0-dimensional tensor): the loss")
+    expected = recurrent_loss(lambda images: scores, None, semantic, g)
+    last = torch.nn.functional.cross_entropy(scores[-1], semantic)
+    if torch.isclose(mine, last) and not torch.isclose(mine, expected):
+        return verdict(False, "that is the last pass's loss only; average the loss over every pass")
+    return compare("loss", mine, expected, atol=1e-5)
 
 
 # Chapter 5 -------------------------------------------------------------------
@@ -196,6 +321,38 @@ def check_checkerboard(predictions: dict[tuple[int, int], bool]) -> str:
     wrong = [ks for ks, guess in predictions.items() if guess != (overlap_ratio(*ks, ndim=2) > 1)]
     return verdict(not wrong, "uneven overlap exactly when the stride does not divide the kernel" if not wrong
                    else f"look again at (kernel, stride) = {wrong}")
+
+
+def check_transpose_size(my_size) -> str:
+    """Exercise 6.4: ``my_size(i, k, s, p, a, d)`` is a transposed convolution's output length, as PyTorch computes it."""
+    for i, k, s, p, a, d in ((4, 3, 2, 1, 1, 1), (5, 4, 2, 1, 0, 1), (3, 3, 3, 0, 2, 1), (6, 3, 1, 1, 0, 2),
+                             (2, 5, 2, 3, 1, 1)):
+        mine, problem = attempt(my_size, i, k, s, p, a, d)
+        if problem:
+            return problem
+        layer = torch.nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, output_padding=a, dilation=d)
+        theirs = layer(torch.zeros(1, 1, i, i)).shape[-1]
+        if mine != theirs:
+            return verdict(False, f"i={i}, k={k}, s={s}, p={p}, a={a}, d={d}: yours {mine}, "
+                                  f"nn.ConvTranspose2d {theirs}")
+    return verdict(True, "(i - 1) s - 2p + d (k - 1) + a + 1, on every setting tried")
+
+
+def check_stretch(my_stretch) -> str:
+    """Exercise 6.5: ``my_stretch(x, s)`` puts ``s - 1`` zeros between neighbouring inputs of ``x`` (C, H, W)."""
+    x = torch.arange(1.0, 13.0).reshape(1, 3, 4)
+    for s in (1, 2, 3):
+        mine, problem = attempt(my_stretch, x, s)
+        if problem:
+            return problem
+        expected = x.new_zeros(1, (3 - 1) * s + 1, (4 - 1) * s + 1)
+        expected[:, ::s, ::s] = x
+        if not isinstance(mine, torch.Tensor):
+            return verdict(False, f"return a tensor, got {type(mine).__name__}")
+        result = compare(f"stretch with s={s}", mine, expected)
+        if result.startswith("not yet"):
+            return result
+    return verdict(True, "no zeros after the last input: (H - 1) s + 1 rows")
 
 
 # Chapter 7 -------------------------------------------------------------------

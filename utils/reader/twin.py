@@ -34,7 +34,8 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
-from .widgets import building_book, settled
+from ..book_build import building_book
+from .widgets import settled
 
 #: Resolution of the frames: the book shows them at about 100 dpi; fewer bytes per frame.
 FRAME_DPI = 80

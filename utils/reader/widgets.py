@@ -18,7 +18,6 @@ has already arrived (nbclient #312, pyzmq #2173). Live, nothing changes.
 from __future__ import annotations
 
 import html
-import os
 from typing import Callable
 
 import ipywidgets as widgets
@@ -26,14 +25,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 from matplotlib.figure import Figure
 
-#: Set (to anything) while the book is built: ``book/_ext/course_build.py`` sets it in the Sphinx process,
-#: and the chapters' kernels inherit it.
-BUILD_FLAG = "COURSE_BOOK_BUILD"
-
-
-def building_book() -> bool:
-    """Whether this kernel runs inside the book build (see ``BUILD_FLAG``)."""
-    return bool(os.environ.get(BUILD_FLAG))
+from ..book_build import building_book
 
 
 def defaults(controls: dict[str, widgets.ValueWidget]) -> dict:

@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 
+from ..book_build import progress
 from ..data import Shapes
 from ..metrics import mask_average_precision, mask_iou
 from ..proposals import boxes_of, check_image, proposals
@@ -193,7 +194,7 @@ def predict_scenes(methods: tuple[str, ...], data: Shapes, models: dict | None =
     loader = DataLoader(SceneDetections(methods, data, models), batch_size=None, num_workers=workers)
     predictions = {method: [] for method in methods}
     targets = []
-    for target, detections in loader:
+    for target, detections in progress(loader, "scenes", len(data)):
         targets.append(target)
         for method, prediction in detections.items():
             predictions[method].append(prediction)

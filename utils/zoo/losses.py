@@ -2,7 +2,7 @@
 
 Dense cross-entropy (chapters 3 and 5), the patch classifier's loss on a
 random grid of patch centres (chapter 2), the recurrent network's loss on every
-pass (chapter 4), and chapter 7's instance losses (``instance_training``).
+pass or the last one only (chapter 4), and chapter 7's instance losses (``instance_training``).
 """
 
 from __future__ import annotations
@@ -42,4 +42,11 @@ def recurrent_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tenso
     return torch.stack([F.cross_entropy(scores, semantic) for scores in model(images)]).mean()
 
 
-LOSSES = {"dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, **INSTANCE_LOSSES}
+def last_pass_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tensor,
+                   generator: torch.Generator) -> torch.Tensor:
+    """Cross-entropy after the last unrolled pass only (chapter 4's Exercise 4.2: what the loss on every pass buys)."""
+    return F.cross_entropy(model(images)[-1], semantic)
+
+
+LOSSES = {"dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, "recurrent_last": last_pass_loss,
+          **INSTANCE_LOSSES}

@@ -19,7 +19,7 @@ from torch import nn
 from ..bootstrap import miou_of, pixel_accuracy_of
 from ..data import NUM_CLASSES, Shapes
 from ..metrics import boundary_band, confusion_matrix, iou_from_confusion
-from ..models import FCN_IMAGE_SIZE, ZOO
+from ..models import FCN_IMAGE_SIZE, ZOO, RecurrentCNN
 from .inference import in_chunks, predict
 from .instances import instance_metrics
 
@@ -118,8 +118,8 @@ def zoo_metrics(name: str, model: nn.Module | None, split: str = "test", seed: i
         return instance_report(name, model, split, seed, length)
     spec = ZOO[name]
     metrics = evaluate_model(model, split, seed, length, spec.image_size)
-    if spec.task == "recurrent":
-        metrics.update(refinement_metrics(model, split, seed, length, spec.image_size))
+    if isinstance(model, RecurrentCNN):
+        metrics.update(refinement_metrics(model, split, seed, length, spec.image_size, model.max_passes or 5))
     return metrics
 
 

@@ -136,6 +136,19 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
     return time.perf_counter() - start, losses
 
 
+#: Points of the learning curve the manifest keeps for each model (the model card plots them).
+CURVE_POINTS = 50
+
+
+def loss_curve(losses: list[float], points: int = CURVE_POINTS) -> list[list[float]]:
+    """``[[step, mean loss of the steps up to it], ...]``: the losses averaged in ``points`` consecutive windows."""
+    window, curve = max(1, len(losses) // points), []
+    for start in range(0, len(losses), window):
+        chunk = losses[start:start + window]
+        curve.append([start + len(chunk), round(sum(chunk) / len(chunk), 4)])
+    return curve
+
+
 def train(
     name: str, device: str = "auto", seed: int = 0, steps: int | None = None, progress: bool = True,
     weights_dir: Path = checkpoints.WEIGHTS_DIR, evaluation: dict | None = None,
@@ -162,7 +175,8 @@ def train(
         "description": spec.description, "chapter": spec.chapter, "device": describe_device(torch_device),
         "steps": steps, "batch_size": spec.batch_size, "lr": spec.lr, "seed": seed, "init_from": spec.init_from,
         "image_size": spec.image_size, "train_seconds": round(seconds, 1), "trained_on": time.strftime("%Y-%m-%d"),
-        "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 4), "metrics": {**evaluation, **metrics},
+        "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 4), "loss_curve": loss_curve(losses),
+        "metrics": {**evaluation, **metrics},
     }
     entry = checkpoints.save(name, model, info, weights_dir)
     checkpoints.load_shared.cache_clear()  # later models in this run must see the new weights, not cached ones

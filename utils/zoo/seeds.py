@@ -1,0 +1,77 @@
+"""Training-seed noise: the compared models retrained with other seeds, scored on the chapters' own test scenes.
+
+A chapter's bootstrap interval says how much a difference would move on
+other test scenes; it says nothing about other training runs. So every model
+a chapter states a verdict about is trained again with seeds 1 and 2 (the
+shipped weights are seed 0), at exactly the zoo's recipe otherwise, and
+scored on the test scenes the chapter uses. The weights stay in
+``runs/seeds/`` (not shipped); their scores, and how each run was trained,
+are recorded in ``utils/weights/seeds.json``, which the chapters and the
+model card read. ``python -m utils.zoo.seeds NAME... [--seeds 1 2]`` (``make
+seeds``) writes it. Used by chapters 3, 4 and 5 and the model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..models import ZOO
+from .checkpoints import WEIGHTS_DIR, check_name, unknown_names
+from .training import train
+
+#: Where the seed runs' scores live (committed), and where their weights go (not committed).
+RECORDS, RUNS = WEIGHTS_DIR / "seeds.json", Path("runs") / "seeds"
+#: The test scenes each chapter scores on: (split, seed, scenes). Every seed of a model is scored on its chapter's.
+CHAPTER_SCENES = {"03_multiscale": ("test", 0, 200), "04_iterative_refinement": ("test", 0, 300),
+                  "05_upsampling_skip_connections": ("test", 0, 300)}
+
+
+def read_records(path: Path = RECORDS) -> dict[str, dict[str, dict]]:
+    """``{name: {seed: {"metrics": ..., "trained": ...}}}`` (seeds as strings, JSON keys); empty if none yet."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def seed_scores(name: str, key: str = "miou", path: Path = RECORDS) -> dict[int, object]:
+    """``{seed: metrics[key]}`` of every recorded extra seed of ``name`` (the shipped seed 0 is not in the file)."""
+    return {int(seed): run["metrics"][key] for seed, run in read_records(path).get(name, {}).items()}
+
+
+def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS) -> dict:
+    """Train ``name`` with ``seed`` into ``runs/seed{seed}`` and score it on its chapter's test scenes."""
+    check_name(name)
+    spec = ZOO[name]
+    if spec.chapter not in CHAPTER_SCENES:
+        raise ValueError(f"name: {name} belongs to {spec.chapter}, which states no verdict on seeds; "
+                         f"choose a model of {', '.join(CHAPTER_SCENES)}")
+    folder = runs / f"seed{seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    split, scenes_seed, length = CHAPTER_SCENES[spec.chapter]
+    entry = train(name, device, seed, weights_dir=folder,
+                  evaluation={"split": split, "seed": scenes_seed, "length": length})
+    trained = {key: entry[key] for key in ("steps", "batch_size", "lr", "seed", "device", "train_seconds", "torch")}
+    return {"metrics": entry["metrics"], "trained": trained}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m utils.zoo.seeds", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+", help="models to retrain with other seeds")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in ZOO]
+    if unknown:
+        parser.error(unknown_names(unknown))
+    if any(seed == 0 for seed in args.seeds):
+        parser.error("--seeds: seed 0 is the shipped model's; choose other seeds")
+    records = read_records()
+    for name in args.names:
+        for seed in args.seeds:
+            records.setdefault(name, {})[str(seed)] = run_seed(name, seed, args.device)
+            RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+            print(f"{name} seed {seed}: {records[name][str(seed)]['metrics'].get('miou')}")
+
+
+if __name__ == "__main__":
+    main()
