@@ -84,3 +84,32 @@ def test_glue_agreement_shows_the_bound_and_refuses_a_disagreement(monkeypatch):
     assert recorded == {"same": "1e-5", "exact": "1e-5"}, "the noise itself never reaches the prose"
     with pytest.raises(ValueError, match="differ by 3.0e-05"):
         glue_module.glue_agreement("apart", 3e-5)
+
+
+def test_the_gap_of_gaps_interval_reads_both_thresholds():
+    """A method that finds every object exactly, against one whose masks are too fat for IoU 0.75 but fine at 0.5:
+    the gap is zero at 0.5 and one at 0.75, so it widens by one, on every resample."""
+    from utils.bootstrap import ap_gap_interval
+
+    targets, exact, fat = [], [], []
+    for k in range(6):
+        masks = torch.zeros(1, 10, 10, dtype=torch.bool)
+        masks[0, 2:6, 2:6] = True
+        grown = torch.zeros_like(masks)
+        grown[0, 1:6, 2:7] = True  # IoU 16/25 = 0.64
+        targets.append({"masks": masks, "labels": torch.tensor([1 + k % 2])})
+        exact.append({"masks": masks, "labels": torch.tensor([1 + k % 2]), "scores": torch.tensor([0.9])})
+        fat.append({"masks": grown, "labels": torch.tensor([1 + k % 2]), "scores": torch.tensor([0.9])})
+    value, low, high = ap_gap_interval(exact, fat, targets)
+    assert value == low == high == pytest.approx(1.0)
+
+
+def test_share_interval_is_wilsons_and_not_degenerate_at_a_perfect_score():
+    from utils.bootstrap import share_interval
+
+    share, low, high = share_interval(torch.tensor([True] * 8 + [False] * 2))
+    assert share == 0.8 and abs(low - 0.4902) < 1e-3 and abs(high - 0.9433) < 1e-3  # textbook values for 8 of 10
+    share, low, high = share_interval(torch.ones(44, dtype=torch.bool))
+    assert share == high == 1.0 and 0.90 < low < 0.93, "a perfect score on 44 objects still leaves room below"
+    with pytest.raises(ValueError, match="hits"):
+        share_interval(torch.zeros(0, dtype=torch.bool))

@@ -104,6 +104,31 @@ def test_the_fill_in_checkers_of_chapters_3_and_4_accept_the_solutions():
     assert "last pass" in exercises.check_recurrent_loss(lambda s, y: F.cross_entropy(s[-1], y))
 
 
+def test_the_fill_in_checkers_of_chapter_7_accept_the_solutions():
+    from torchvision.ops import roi_align
+
+    from utils.metrics import mask_iou
+    from utils.models.sds import CROP_SIZE
+
+    def my_nms(masks, scores, threshold):
+        ious, keep = mask_iou(masks, masks), []
+        for i in torch.argsort(scores, descending=True).tolist():
+            if all(ious[i, j] <= threshold for j in keep):
+                keep.append(i)
+        return torch.tensor(keep)
+
+    def my_crop(image, masks, boxes, size=CROP_SIZE, blank=True):
+        box_crops = roi_align(image[None], [boxes], size, sampling_ratio=2, aligned=True)
+        indexed = torch.cat([torch.arange(len(boxes), dtype=boxes.dtype)[:, None], boxes], 1)
+        inside = roi_align(masks[:, None].float(), indexed, size, sampling_ratio=2, aligned=True)
+        return box_crops * (inside > 0.5) if blank else box_crops
+
+    assert exercises.check_mask_nms(my_nms).startswith("correct")
+    assert exercises.check_mask_nms(lambda m, s, t: torch.argsort(s, descending=True)).startswith("not yet")
+    assert exercises.check_region_crop(my_crop).startswith("correct")
+    assert exercises.check_region_crop(lambda *a: my_crop(*a, blank=False)).startswith("not yet"), "box crop"
+
+
 def test_the_fcn4s_checker_tells_a_working_model_from_a_broken_one():
     from utils.models.fcn import score_layer
 

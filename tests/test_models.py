@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from utils.data import NUM_CLASSES
-from utils.models import ZOO, FCN8s, FCN16s, FCN32s, Upsample, bilinear_kernel
+from utils.models import LIMITATIONS, ZOO, FCN8s, FCN16s, FCN32s, Upsample, bilinear_kernel
 from utils.models.backbone import Backbone
 
 
@@ -75,3 +75,9 @@ def test_zoo_dependencies_come_first():
     for name, spec in ZOO.items():
         if spec.init_from:
             assert names.index(spec.init_from) < names.index(name)
+
+
+def test_every_zoo_model_says_what_it_cannot_do():
+    """The model card prints one limitations line per model: a model added to the zoo without one fails here."""
+    assert set(LIMITATIONS) == set(ZOO)
+    assert all(text.endswith(".") and len(text) > 30 for text in LIMITATIONS.values())

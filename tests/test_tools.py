@@ -66,6 +66,17 @@ def test_model_card_lists_every_shipped_model_in_chapter_order():
     assert rows == sorted(rows)
 
 
+def test_model_card_says_what_each_model_cannot_do_and_draws_the_kept_curves():
+    limits = model_card.limitations_table()
+    manifest = checkpoints.read_manifest()
+    assert all(limits.count(f"<code>{name}</code>") == 1 for name in manifest)
+    figure = model_card.learning_curves()
+    kept = [name for name, entry in manifest.items() if entry.get("loss_curve")]
+    assert figure.startswith("<img") == bool(kept)
+    for name in set(manifest) - set(kept):
+        assert name in figure, "a model without a curve is named, not dropped silently"
+
+
 def test_trained_on_reads_the_manifest_device_as_prose():
     assert model_card.trained_on("cpu: x86_64, 2 threads") == "2 CPU threads"
     assert model_card.trained_on("cpu: arm64, 1 threads") == "1 CPU thread"

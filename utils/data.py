@@ -6,7 +6,7 @@ distribution as the background's, so no single pixel tells the class: a model
 has to look at context. Object radii are uniform between 3/64 and 26/64 of the
 image side (a few pixels to most of the image), centres keep most of each
 object in the frame, and later objects occlude earlier ones but leave at least
-60% of each visible. Crowded scenes (``crowded=True``, chapter 7) put 2 to 4
+60% of each visible. Crowded scenes (``crowded=1.0``, chapter 7) put 2 to 4
 objects of one class in contact, the case where one semantic label map
 cannot tell instances apart.
 

@@ -39,11 +39,10 @@ def tree_masks(image: torch.Tensor, scale: float, grouping: bool = True) -> torc
                            min_size=PROPOSAL_MIN_SIZE)
     count = int(regions.max()) + 1
     nodes = segmentation_tree(image, regions, threshold=np.inf) if grouping else [[r] for r in range(count)]
-    membership = np.zeros((len(nodes), count), dtype=np.float32)
+    membership = np.zeros((len(nodes), count), dtype=bool)
     for row, members in enumerate(nodes):
-        membership[row, members] = 1.0
-    one_hot = np.eye(count, dtype=np.float32)[regions.ravel()].T  # (regions, H*W)
-    return torch.from_numpy(membership @ one_hot > 0).reshape(len(nodes), *regions.shape)
+        membership[row, members] = True
+    return torch.from_numpy(membership[:, regions])  # node n covers pixel p iff p's region belongs to n
 
 
 def proposals(image: torch.Tensor, scales: tuple[float, ...] = PROPOSAL_SCALES, grouping: bool = True) -> torch.Tensor:

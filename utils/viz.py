@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from scipy.ndimage import binary_dilation, binary_erosion
 from skimage.color import label2rgb
 
 from .data import CLASS_NAMES, PALETTE
@@ -66,6 +67,27 @@ def region_means(image, regions) -> np.ndarray:
     Shows a segmentation (superpixels) the way the clean-ups see it: each region one unit.
     """
     return label2rgb(_numpy(regions), image_to_rgb(image), kind="avg", bg_label=-1)
+
+
+def greyscale(image, brightness: float = 0.85) -> np.ndarray:
+    """``image`` (3,H,W) as a dimmed grey (H,W,3) picture, so that coloured outlines drawn on it never vanish."""
+    grey = image_to_rgb(image) @ np.array([0.299, 0.587, 0.114])
+    return np.repeat((brightness * grey)[..., None], 3, axis=2)
+
+
+def outline(mask) -> np.ndarray:
+    """The boundary pixels of a boolean mask (H,W): inside it, with a 4-neighbour outside it."""
+    mask = _numpy(mask).astype(bool)
+    return mask & ~binary_erosion(mask, border_value=0)
+
+
+def draw_outlines(picture: np.ndarray, masks, colours) -> np.ndarray:
+    """``picture`` (H,W,3) with each mask of ``masks`` (N,H,W) outlined, two pixels thick, in its colour (N,3)."""
+    picture = picture.copy()
+    for mask, colour in zip(_numpy(masks).astype(bool), colours):
+        edge = outline(mask)
+        picture[edge | (binary_dilation(edge) & mask)] = colour
+    return picture
 
 
 def draw_boxes(ax: plt.Axes, boxes, labels=None, colours=None) -> None:

@@ -37,7 +37,8 @@ from utils.book_build import BUILD_FLAG
 from utils.zoo import model_card
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
-          "instances": model_card.instance_table}
+          "instances": model_card.instance_table, "limitations": model_card.limitations_table,
+          "curves": model_card.learning_curves}
 
 
 #: A cell that takes this share of its timeout or more waited for a reply that had already arrived.
@@ -87,7 +88,7 @@ def fail_on_stalls(app, exception) -> None:
 
 
 class ModelTable(Directive):
-    """``{model-table} models|training|metrics|instances``: one of ``utils.zoo.model_card``'s HTML tables."""
+    """``{model-table} models|training|metrics|instances|limitations|curves``: one of ``utils.zoo.model_card``'s HTML tables."""
 
     required_arguments = 1
 

@@ -15,12 +15,13 @@ from torch import nn
 from ..data import NUM_CLASSES
 from .backbone import Backbone
 from .fcn import FCN, FCN8s, FCN16s, FCN32s
+from .limitations import LIMITATIONS
 from .mask_heads import HYPERCOLUMN, LAST_LAYER, MaskHead
 from .maskrcnn import course_maskrcnn
 from .multiscale import DilatedCNN, MultiscaleCNN, OneLevelCNN, SharedCNN
 from .patchnet import PatchNet
 from .recurrent import RecurrentCNN, UntiedCNN
-from .sds import SDS
+from .sds import CFM, SDS
 from .trunk import TRUNK_SOURCE, FrozenTrunk
 from .upsampling import Upsample, bilinear_kernel
 
@@ -40,6 +41,9 @@ class ModelSpec:
     ``trunk`` submodule: those weights are not saved again with the model, and
     the manifest records which ones it was trained on; ``build`` then takes
     the ``FrozenTrunk`` (``utils.zoo.checkpoints.build`` passes the shipped one).
+    ``crowded`` is the share of crowded training scenes (``utils.data.Shapes``);
+    ``pool``, when set, is how many training scenes the stream cycles through
+    (for the proposal-based models, whose proposals cost more than a step).
     """
 
     name: str
@@ -53,12 +57,18 @@ class ModelSpec:
     lr: float = 3e-3
     init_from: str | None = None
     trunk: str | None = None
+    crowded: float = 0.0
+    pool: int | None = None
 
 
 #: The FCN family works on 128x128 scenes: at 64x64 a stride-32 network would see a 2x2 score map
 #: (chapter 5 measures what each output stride can represent at each size).
 FCN_IMAGE_SIZE = 128
-_INSTANCE_CHAPTER = "07_instance_segmentation"
+#: Training scenes the proposal-based models cycle through (their proposals are computed once each).
+PROPOSAL_POOL = 600
+#: Chapter 7's models: one budget, half of their training scenes crowded, the frozen FCN-8s as their trunk.
+_INSTANCE = {"chapter": "07_instance_segmentation", "steps": 1000, "image_size": FCN_IMAGE_SIZE, "batch_size": 8,
+             "crowded": 0.5, "trunk": TRUNK_SOURCE}
 _FCN = {"chapter": "05_upsampling_skip_connections", "image_size": FCN_IMAGE_SIZE, "batch_size": 16}
 #: Chapters 3 and 4 compare their models at one budget: 2000 steps of 16 fresh scenes.
 _CH3 = {"chapter": "03_multiscale", "steps": 2000, "batch_size": 16}
@@ -112,24 +122,23 @@ ZOO: dict[str, ModelSpec] = {
         ModelSpec("recurrent_detached", lambda: RecurrentCNN(NUM_CLASSES, instances=3, detach_labels=True),
                   "ablation: the recurrent network, no gradient through the labels between passes", **_CH4),
         ModelSpec("sds", lambda trunk=None: SDS(trunk),
-                  "SDS: box, region and both classifiers over proposals' fc7 features of the frozen fcn8s",
-                  _INSTANCE_CHAPTER, steps=200, task="sds", image_size=FCN_IMAGE_SIZE, batch_size=8, lr=1e-3,
-                  trunk=TRUNK_SOURCE),
+                  "SDS: box, region and both classifiers over proposals' fc7 features (64-pixel crops) of the frozen fcn8s",
+                  task="sds", lr=1e-3, **_INSTANCE, pool=PROPOSAL_POOL),
+        ModelSpec("cfm", lambda trunk=None: CFM(trunk),
+                  "SDS's classifiers on features pooled inside each proposal from one full-image fc7 of the frozen fcn8s",
+                  task="sds", lr=1e-3, **_INSTANCE, pool=PROPOSAL_POOL),
         ModelSpec("last_layer", lambda trunk=None: MaskHead(LAST_LAYER, trunk),
-                  "mask head on fc7 alone, in each box, of the frozen fcn8s",
-                  _INSTANCE_CHAPTER, steps=1000, task="mask_head", image_size=FCN_IMAGE_SIZE, batch_size=8,
-                  lr=2e-3, trunk=TRUNK_SOURCE),
+                  "mask head on fc7 alone and the proposal, in each box, of the frozen fcn8s",
+                  task="mask_head", lr=2e-3, **_INSTANCE, pool=PROPOSAL_POOL),
         ModelSpec("hypercolumn", lambda trunk=None: MaskHead(HYPERCOLUMN, trunk),
-                  "mask head on the hypercolumn pool2+pool3+pool4+fc7, in each box, of the frozen fcn8s",
-                  _INSTANCE_CHAPTER, steps=1000, task="mask_head", image_size=FCN_IMAGE_SIZE, batch_size=8,
-                  lr=2e-3, trunk=TRUNK_SOURCE),
+                  "mask head on the hypercolumn pool2+pool3+pool4+fc7 and the proposal, in each box, of the frozen fcn8s",
+                  task="mask_head", lr=2e-3, **_INSTANCE, pool=PROPOSAL_POOL),
         ModelSpec("maskrcnn", lambda trunk=None: course_maskrcnn(trunk),
                   "torchvision Mask R-CNN on the frozen fcn8s's fused pool3-5 features",
-                  _INSTANCE_CHAPTER, steps=1000, task="maskrcnn", image_size=FCN_IMAGE_SIZE, batch_size=8,
-                  lr=1e-3, trunk=TRUNK_SOURCE),
+                  task="maskrcnn", lr=1e-3, **_INSTANCE),
     )
 }
 
 __all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "MultiscaleCNN", "OneLevelCNN",
-           "DilatedCNN", "RecurrentCNN", "UntiedCNN", "SharedCNN", "SDS", "MaskHead", "FrozenTrunk",
-           "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel"]
+           "DilatedCNN", "RecurrentCNN", "UntiedCNN", "SharedCNN", "SDS", "CFM", "MaskHead", "FrozenTrunk",
+           "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel", "LIMITATIONS"]

@@ -3,23 +3,38 @@
 For each proposal, as in R-CNN: crop its bounding box from the image and warp
 it to ``CROP_SIZE`` pixels (the *box* crop); the same crop with every pixel
 outside the proposal's mask set to zero is the *region* crop. The frozen trunk
-turns each crop into an ``fc7`` vector. Three small classifiers over the object
-classes plus background read the box vector, the region vector, or both; they
-are trained together on the same proposals, so the ablation is fair.
+turns each crop into an ``fc7`` map, averaged into one vector. Three small
+classifiers over the object classes plus background read the box vector, the
+region vector, or both; they are trained together on the same proposals, so
+the ablation is fair.
+
+``CFM`` is the historical step from SDS towards MNC (Dai et al.'s
+convolutional feature masking): the trunk runs *once* on the whole image, and
+each proposal's box and region features are pooled from that one ``fc7`` map,
+inside the box and inside the mask. The classifiers are SDS's. The image is
+enlarged ``CFM_SCALE`` times first, as CFM ran its network on an image
+pyramid: at 128 pixels a stride-32 map has 4x4 cells, fewer than the objects
+it must tell apart, while SDS's warped crops enlarge a typical object about
+as much.
 Taught in ``lectures/07_instance_segmentation``.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.ops import roi_align
 
 from ..data import NUM_CLASSES
 from .trunk import FrozenTrunk
 
-#: Side of the warped crops (a multiple of 32, the trunk's largest stride).
-CROP_SIZE = 32
+#: Side of the warped crops: a multiple of 32, the trunk's largest stride, and an object size its scenes hold.
+CROP_SIZE = 64
+#: Cells of the grid CFM pools each box's features on.
+CFM_GRID = 4
+#: How many times CFM enlarges the image before its one trunk pass (the ``fc7`` map grows as much).
+CFM_SCALE = 2
 #: The three feature sets SDS compares.
 MODES = ("box", "region", "both")
 
@@ -57,12 +72,26 @@ class SDS(nn.Module):
                                           "both": classifier(2 * width)})
 
     def features(self, image: torch.Tensor, masks: torch.Tensor, boxes: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``{"box": (P, 256), "region": (P, 256)}``: the trunk's ``fc7`` on each crop."""
+        """``{"box": (P, 256), "region": (P, 256)}``: the trunk's ``fc7`` on each crop, averaged over its cells."""
         box_crops, region_crops = crops(image, masks, boxes)
-        return {"box": self.trunk(box_crops)["fc7"].flatten(1), "region": self.trunk(region_crops)["fc7"].flatten(1)}
+        return {"box": self.trunk(box_crops)["fc7"].mean((2, 3)), "region": self.trunk(region_crops)["fc7"].mean((2, 3))}
 
     def forward(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         both = torch.cat([features["box"], features["region"]], 1)
         return {"box": self.classifiers["box"](features["box"]),
                 "region": self.classifiers["region"](features["region"]),
                 "both": self.classifiers["both"](both)}
+
+
+class CFM(SDS):
+    """SDS's classifiers on features pooled from one ``fc7`` map of the enlarged image: the trunk runs once per image."""
+
+    def features(self, image: torch.Tensor, masks: torch.Tensor, boxes: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{"box": (P, 256), "region": (P, 256)}``: ``fc7`` averaged over each box, and over its mask's cells."""
+        enlarged = F.interpolate(image[None], scale_factor=CFM_SCALE, mode="bilinear", align_corners=False)
+        fc7 = self.trunk(enlarged)["fc7"]
+        cells = roi_align(fc7, [boxes], CFM_GRID, spatial_scale=fc7.shape[-1] / image.shape[-1], sampling_ratio=2,
+                          aligned=True)
+        inside = roi_align(masks[:, None].float(), indexed_boxes(boxes), CFM_GRID, sampling_ratio=2, aligned=True)
+        region = (cells * inside).sum((2, 3)) / inside.sum((2, 3)).clamp(min=1e-6)
+        return {"box": cells.mean((2, 3)), "region": region}

@@ -17,9 +17,11 @@ from ..chapters.segmentation_tasks import degraded_labels, mean_scores
 from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
 from ..metrics import confusion_matrix, interpolated_ap, iou_from_confusion, match_detections
 from ..models.multiscale import gaussian_pyramid
+from ..models.sds import crops
 from ..models.upsampling import bilinear_kernel
 from ..receptive_field import measured_field
 from ..zoo import checkpoints
+from ..zoo.instances import mask_nms
 from ..zoo.losses import recurrent_loss
 
 
@@ -373,3 +375,36 @@ def check_ap_by_hand(true_positives: list, ap, threshold: float = 0.5) -> str:
         return verdict(False, "the matches are right; now give the AP as a number")
     return verdict(abs(ap - expected) < 0.005, "matches and AP both right" if abs(ap - expected) < 0.005
                    else "the matches are right; average the interpolated precision over the 101 recall points")
+
+
+def check_mask_nms(my_nms) -> str:
+    """Exercise 7.4: ``my_nms(masks, scores, threshold)`` keeps the best mask of every overlapping group, best first."""
+    g = torch.Generator().manual_seed(8)
+    masks = torch.zeros(6, 16, 16, dtype=torch.bool)
+    for k, (y, x) in enumerate(((2, 2), (3, 2), (2, 3), (9, 9), (10, 9), (2, 10))):
+        masks[k, y:y + 5, x:x + 5] = True
+    scores = torch.rand(6, generator=g)
+    for threshold in (0.3, 0.7):
+        mine, problem = attempt(my_nms, masks, scores, threshold)
+        if problem:
+            return problem
+        expected = mask_nms(masks, scores, threshold)
+        if not isinstance(mine, torch.Tensor) or mine.tolist() != expected.tolist():
+            return verdict(False, f"at threshold {threshold}: yours {mine}, expected {expected.tolist()} (indices, "
+                                  "best score first; drop a mask that overlaps a kept one by more than the threshold)")
+    return verdict(True, "greedy, best score first, on mask IoU")
+
+
+def check_region_crop(my_crop) -> str:
+    """Exercise 7.5: ``my_crop(image, mask, box)`` is SDS's region crop: the box crop with the background zeroed."""
+    image = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(9))
+    mask = torch.zeros(1, 32, 32, dtype=torch.bool)
+    mask[0, 5:20, 8:14] = True
+    mask[0, 12:20, 14:25] = True
+    box = torch.tensor([[8.0, 5.0, 25.0, 20.0]])
+    mine, problem = attempt(my_crop, image, mask, box)
+    if problem:
+        return problem
+    if not isinstance(mine, torch.Tensor):
+        return verdict(False, f"return the crop as a tensor, got {type(mine).__name__}")
+    return compare("region crop", mine, crops(image, mask, box)[1], atol=1e-5)

@@ -37,9 +37,11 @@ PAPERS: dict[str, Reported] = {
     "farabet_multiscale_crf": Reported(81.4, **_FARABET),
     "pinheiro_rcnn": Reported(80.2, "pinheiro2014rcnn", "Stanford Background",
                               "pixel accuracy, rCNN (the number of instances of this row is not verified here)"),
-    "sds_box": Reported(42.9, **_SDS),
-    "sds_region": Reported(47.0, **_SDS),
-    "sds_both": Reported(47.7, **_SDS),
+    # Table 1's systems A, B and C (the names of the authors' released networks); what differs between them
+    # could not be checked here, so no key claims they are box-only, region-only and both.
+    "sds_a": Reported(42.9, **_SDS),
+    "sds_b": Reported(47.0, **_SDS),
+    "sds_c": Reported(47.7, **_SDS),
     "sds_refined": Reported(49.7, **_SDS),
     "hypercolumn_fc7_ap50": Reported(44.0, metric="mask AP at IoU 0.5, fc7 only", **_HYPERCOLUMNS),
     "hypercolumn_ap50": Reported(49.1, metric="mask AP at IoU 0.5, hypercolumn", **_HYPERCOLUMNS),

@@ -20,10 +20,10 @@ from ..proposals import boxes_of, proposals
 
 #: A proposal overlapping an object by at least this IoU is labelled with its class, else background (SDS, R-CNN).
 POSITIVE_IOU = 0.5
-#: Proposals per training scene: at most this many positives, and this many in all.
-POSITIVES_PER_SCENE, PROPOSALS_PER_SCENE = 16, 48
-#: Training boxes for the mask heads are the true boxes with each side moved by up to this share of the box.
-BOX_JITTER = 0.1
+#: Proposals per training scene for SDS's classifiers: at most this many positives, and this many in all.
+POSITIVES_PER_SCENE, PROPOSALS_PER_SCENE = 6, 16
+#: Proposals per training scene for a mask head, besides the objects' own masks.
+HEAD_PROPOSALS = 6
 
 
 def instance_target(image: torch.Tensor, target: dict) -> dict:
@@ -36,7 +36,7 @@ def proposal_target(image: torch.Tensor, target: dict) -> dict:
     return {**instance_target(image, target), "proposals": proposals(image).to(torch.uint8)}
 
 
-TARGETS = {"sds": proposal_target, "mask_head": instance_target, "maskrcnn": instance_target}
+TARGETS = {"sds": proposal_target, "mask_head": proposal_target, "maskrcnn": instance_target}
 
 
 def proposal_labels(masks: torch.Tensor, truth: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -73,22 +73,33 @@ def sds_loss(model: nn.Module, images: torch.Tensor, targets: list[dict], genera
     return sum(F.cross_entropy(scores[mode].float(), classes) for mode in MODES) / len(MODES)
 
 
-def jitter(boxes: torch.Tensor, generator: torch.Generator, size: int) -> torch.Tensor:
-    """Each xyxy box of (K, 4) with every side moved by up to BOX_JITTER of its width or height, kept in the image."""
-    extent = (boxes[:, 2:] - boxes[:, :2]).repeat(1, 2)
-    shift = (torch.rand(boxes.shape, generator=generator) * 2 - 1).to(boxes) * BOX_JITTER * extent
-    moved = (boxes + shift).clamp(0, size)
-    return torch.cat([moved[:, :2], torch.maximum(moved[:, 2:], moved[:, :2] + 1)], 1)
+def head_examples(target: dict, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One scene's training examples for a mask head: (proposal masks (K, H, W), their objects' masks, labels).
+
+    Every object's true mask (a perfect proposal) and up to HEAD_PROPOSALS of
+    the proposals that overlap an object by POSITIVE_IOU, each paired with
+    that object: the head learns to turn a rough proposal into the object.
+    """
+    truth, labels = target["masks"].bool(), target["labels"]
+    candidates = target["proposals"].bool()
+    best, which = mask_iou(candidates.cpu(), truth.cpu()).max(1) if len(candidates) else (torch.zeros(0), None)
+    positive = torch.nonzero(best >= POSITIVE_IOU).flatten()
+    pick = positive[torch.randperm(len(positive), generator=generator)[:HEAD_PROPOSALS]]
+    objects = torch.cat([torch.arange(len(truth)), which[pick] if len(pick) else torch.zeros(0, dtype=torch.long)])
+    proposals = torch.cat([truth, candidates[pick.to(candidates.device)]])
+    return proposals, truth[objects.to(truth.device)], labels[objects.to(labels.device)]
 
 
 def mask_head_loss(model: nn.Module, images: torch.Tensor, targets: list[dict],
                    generator: torch.Generator) -> torch.Tensor:
-    """Per-pixel binary cross-entropy of a mask head, in jittered true boxes, on the object's own class map."""
+    """Per-pixel binary cross-entropy of a mask head, in each proposal's box, on its object's own class map."""
     size = images.shape[-1]
-    boxes = [jitter(t["boxes"], generator, size) for t in targets]
-    logits = model(model.trunk(images), boxes, size)
-    labels = torch.cat([t["labels"] for t in targets])
-    masks = torch.cat([t["masks"] for t in targets])[:, None].float()
+    examples = [head_examples(t, generator) for t in targets]
+    proposals = [p.float() for p, _, _ in examples]
+    boxes = [boxes_of(p.bool()) for p in proposals]
+    logits = model(model.trunk(images), boxes, proposals, size)
+    labels = torch.cat([lab for _, _, lab in examples])
+    masks = torch.cat([m for _, m, _ in examples])[:, None].float()
     truth = roi_align(masks, indexed_boxes(torch.cat(boxes)), MASK_SIZE, sampling_ratio=2, aligned=True)[:, 0] > 0.5
     own = logits[torch.arange(len(labels)), labels - 1]
     return F.binary_cross_entropy_with_logits(own.float(), truth.float())

@@ -3,8 +3,10 @@
 A prediction is torchvision's detection output for one image: ``masks`` bool
 (N, H, W), ``labels`` int64 (N,), ``scores`` float (N,), ``boxes`` float (N, 4)
 xyxy. The methods: connected components of FCN-8s's label map; SDS (proposals
-classified from box, region or both features); SDS followed by the
-``last_layer`` or ``hypercolumn`` mask head; and the small Mask R-CNN.
+classified from box, region or both features of warped crops); CFM (the same
+proposals classified from features pooled out of one full-image feature
+map); SDS followed by the ``last_layer`` or ``hypercolumn`` mask head; and the
+small Mask R-CNN.
 ``instance_metrics`` scores any of them with ``utils.metrics``' mask AP.
 Taught in ``lectures/07_instance_segmentation``.
 """
@@ -25,7 +27,7 @@ from ..proposals import boxes_of, check_image, proposals
 from . import checkpoints
 
 #: Every instance method, in the order the chapter builds them.
-METHODS = ("connected_components", "sds_box", "sds_region", "sds", "last_layer", "hypercolumn", "maskrcnn")
+METHODS = ("connected_components", "sds_box", "sds_region", "sds", "cfm", "last_layer", "hypercolumn", "maskrcnn")
 #: The SDS variants and the classifier each uses.
 SDS_MODES = {"sds_box": "box", "sds_region": "region", "sds": "both"}
 #: Two SDS detections of one class overlapping more than this (mask IoU) are one object: keep the better.
@@ -87,37 +89,45 @@ def connected_components(image: torch.Tensor, models: dict | None = None) -> dic
     return {"masks": masks, "labels": torch.tensor(classes), "scores": torch.tensor(scores), "boxes": boxes_of(masks)}
 
 
-@torch.no_grad()
-def sds_modes(image: torch.Tensor, models: dict | None = None) -> dict[str, dict[str, torch.Tensor]]:
-    """SDS on ``image`` (3, H, W) with each classifier: ``{"sds_box": ..., "sds_region": ..., "sds": ...}``.
+def classified(masks: torch.Tensor, scores: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each proposal keeps its best object class and that class's probability; class-wise mask NMS prunes duplicates."""
+    best, labels = scores.softmax(1)[:, 1:].max(1)
+    return as_prediction(masks, labels + 1, best)
 
-    Every proposal is classified; it keeps its best object class and that
-    class's probability as its score; class-wise mask NMS prunes duplicates.
+
+@torch.no_grad()
+def sds_modes(image: torch.Tensor, masks: torch.Tensor, models: dict | None = None) -> dict[str, dict[str, torch.Tensor]]:
+    """SDS on ``image`` (3, H, W) and its proposals ``masks`` with each classifier: ``sds_box``, ``sds_region``, ``sds``.
+
     The crops' features are computed once for the three classifiers.
     """
-    check_image(image)
-    net = model_for("sds", models)
-    masks = proposals(image)
     if len(masks) == 0:
         return {name: empty_prediction(*image.shape[-2:]) for name in SDS_MODES}
+    net = model_for("sds", models)
     scores = net(net.features(image, masks, boxes_of(masks)))
-    result = {}
-    for name, mode in SDS_MODES.items():
-        best, labels = scores[mode].softmax(1)[:, 1:].max(1)
-        result[name] = as_prediction(masks, labels + 1, best)
-    return result
+    return {name: classified(masks, scores[mode]) for name, mode in SDS_MODES.items()}
+
+
+@torch.no_grad()
+def cfm(image: torch.Tensor, masks: torch.Tensor, models: dict | None = None) -> dict[str, torch.Tensor]:
+    """CFM on ``image`` and its proposals: box and region features pooled from one full-image map, both read."""
+    if len(masks) == 0:
+        return empty_prediction(*image.shape[-2:])
+    net = model_for("cfm", models)
+    return classified(masks, net(net.features(image, masks, boxes_of(masks)))["both"])
 
 
 @torch.no_grad()
 def refine(image: torch.Tensor, detections: dict[str, torch.Tensor], head: str,
            models: dict | None = None) -> dict[str, torch.Tensor]:
-    """The same detections with each mask predicted anew in its box by mask head ``head`` (``last_layer`` or ``hypercolumn``)."""
+    """The same detections with each mask predicted anew in its box by mask head ``head`` (``last_layer`` or
+    ``hypercolumn``), which reads the detection's own (proposal) mask beside the trunk's features."""
     if head not in ("last_layer", "hypercolumn"):
         raise ValueError(f"head must be 'last_layer' or 'hypercolumn', got {head!r}")
     if len(detections["labels"]) == 0:
         return detections
     net = model_for(head, models)
-    logits = net(net.trunk(image[None]), [detections["boxes"]], image.shape[-1])
+    logits = net(net.trunk(image[None]), [detections["boxes"]], [detections["masks"].float()], image.shape[-1])
     own = logits[torch.arange(len(logits)), detections["labels"] - 1].sigmoid()[:, None]
     masks = paste_masks_in_image(own, detections["boxes"], tuple(image.shape[-2:]), padding=1)[:, 0] > 0.5
     return {**detections, "masks": masks}
@@ -135,6 +145,13 @@ def maskrcnn(image: torch.Tensor, score_threshold: float = 0.05, models: dict | 
             "scores": output["scores"][keep], "boxes": output["boxes"][keep]}
 
 
+def models_read(methods: tuple[str, ...]) -> list[str]:
+    """The zoo models ``detect_all(methods, ...)`` runs: the mask heads refine SDS, connected components read FCN-8s."""
+    reads = {"connected_components": ("fcn8s",), "last_layer": ("sds", "last_layer"),
+             "hypercolumn": ("sds", "hypercolumn"), "cfm": ("cfm",), "maskrcnn": ("maskrcnn",)}
+    return sorted({name for method in methods for name in reads.get(method, ("sds",))})
+
+
 def detect_all(methods: tuple[str, ...], image: torch.Tensor, models: dict | None = None) -> dict[str, dict]:
     """Every method of ``methods`` (from ``METHODS``) on ``image`` (3, H, W), sharing the work they share.
 
@@ -147,7 +164,12 @@ def detect_all(methods: tuple[str, ...], image: torch.Tensor, models: dict | Non
         raise ValueError(f"method must be one of {METHODS}, got {unknown}")
     predictions = {}
     if any(m not in ("connected_components", "maskrcnn") for m in methods):
-        predictions.update(sds_modes(image, models=models))
+        check_image(image)
+        masks = proposals(image)
+        if any(m in (*SDS_MODES, "last_layer", "hypercolumn") for m in methods):
+            predictions.update(sds_modes(image, masks, models))
+        if "cfm" in methods:
+            predictions["cfm"] = cfm(image, masks, models)
     for head in ("last_layer", "hypercolumn"):
         if head in methods:
             predictions[head] = refine(image, predictions["sds"], head, models)
@@ -186,15 +208,20 @@ def predict_scenes(methods: tuple[str, ...], data: Shapes, models: dict | None =
                    workers: int = 0) -> tuple[dict, list[dict]]:
     """Every method's prediction on every scene of ``data``, and the scenes' targets.
 
-    ``workers`` > 0 runs the scenes in that many ``DataLoader`` processes (the
-    evaluation of a retrained zoo on a many-core machine); the chapter keeps 0.
+    ``workers`` > 0 runs the scenes in that many ``DataLoader`` processes
+    (``utils.zoo.scoring.instance_workers`` picks one per core); the results
+    do not depend on it.
     """
     if workers < 0:
         raise ValueError(f"workers must be 0 (this process) or a positive number of processes, got {workers}")
+    for name in models_read(methods):  # loaded here once, so forked workers inherit them instead of each loading
+        model_for(name, models)
     loader = DataLoader(SceneDetections(methods, data, models), batch_size=None, num_workers=workers)
     predictions = {method: [] for method in methods}
     targets = []
-    for target, detections in progress(loader, "scenes", len(data)):
+    # The bar wraps the loader's iterator, not the loader: a notebook bar holding the loader made the next
+    # call's worker processes print "can only test a child process" as they exited.
+    for target, detections in progress(iter(loader), "scenes", len(data)):
         targets.append(target)
         for method, prediction in detections.items():
             predictions[method].append(prediction)
@@ -202,8 +229,9 @@ def predict_scenes(methods: tuple[str, ...], data: Shapes, models: dict | None =
 
 
 def instance_metrics(methods: tuple[str, ...], split: str = "test", seed: int = 0, length: int = 200,
-                     image_size: int = 128, models: dict | None = None, workers: int = 0) -> dict[str, dict[str, float]]:
+                     image_size: int = 128, models: dict | None = None, workers: int = 0,
+                     crowded: float = 0.0) -> dict[str, dict[str, float]]:
     """``ap50``, ``ap75`` and ``ap`` (COCO's 0.5:0.95) of each method on ``length`` scenes of ``split``."""
-    data = Shapes(split, length, image_size=image_size, seed=seed)
+    data = Shapes(split, length, image_size=image_size, seed=seed, crowded=crowded)
     predictions, targets = predict_scenes(methods, data, models, workers)
     return {method: mask_average_precision(predictions[method], targets) for method in methods}

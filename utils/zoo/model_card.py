@@ -6,9 +6,11 @@ trained (``trained_on``, ``cumulative_steps``), so a retrained zoo rewrites them
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 
-from ..models import ZOO
+from ..models import LIMITATIONS, ZOO
 from .checkpoints import WEIGHTS_DIR, read_manifest
 
 
@@ -62,6 +64,12 @@ def describe_models() -> str:
     return _table(["model", "chapter", "what it is", "trained parameters", "file", "started from"], rows)
 
 
+def limitations_table() -> str:
+    """One row per shipped model: what it cannot do (``utils.models.limitations``)."""
+    return _table(["model", "limitations"], [[f"<code>{name}</code>", html.escape(LIMITATIONS[name])]
+                                             for name, _ in shipped()])
+
+
 def training_table() -> str:
     """One row per shipped model: how, where and how long it was trained, and which file that made."""
     entries = dict(shipped())
@@ -91,8 +99,47 @@ def metrics_table() -> str:
     return _table(["model", "evaluated on", "mIoU", "pixel accuracy", "IoU per class"], rows)
 
 
+def _recorded(metrics: dict, key: str) -> str:
+    """A recorded number, or "-" for a record made before the metric existed (a model not retrained since)."""
+    return f"{metrics[key]:.3f}" if key in metrics else "-"
+
+
 def instance_table() -> str:
-    """One row per shipped instance model: its recorded mask AP (the pipeline it ends, on 128x128 test scenes)."""
-    rows = [[f"<code>{name}</code>", where, f"{m['ap50']:.4f}", f"{m['ap75']:.4f}", f"{m['ap']:.4f}"]
-            for name, m, where in scored("ap50")]
-    return _table(["model", "evaluated on", "mask AP50", "mask AP75", "mask AP (0.5:0.95)"], rows)
+    """One row per shipped instance model: its recorded mask AP on ordinary and on crowded 128x128 test scenes."""
+    keys = ("ap50", "ap75", "ap", "ap50_crowded", "ap75_crowded", "ap_crowded")
+    rows = [[f"<code>{name}</code>", where, *(_recorded(m, key) for key in keys)] for name, m, where in scored("ap50")]
+    return _table(["model", "evaluated on (each kind)", "AP50", "AP75", "AP", "AP50 crowded", "AP75 crowded",
+                   "AP crowded"], rows)
+
+
+def learning_curves() -> str:
+    """The training loss of every shipped model whose record keeps its curve, one panel per chapter, as an HTML img.
+
+    Records made before ``loss_curve`` was kept have none; the figure names
+    them rather than leaving them out silently.
+    """
+    import matplotlib.pyplot as plt
+
+    curves = [(name, e) for name, e in shipped() if e.get("loss_curve")]
+    missing = [name for name, e in shipped() if not e.get("loss_curve")]
+    chapters = sorted({e["chapter"] for _, e in curves})
+    if not chapters:
+        return f"<p>No shipped record keeps its learning curve yet ({', '.join(missing)}).</p>"
+    fig, axes = plt.subplots(1, len(chapters), figsize=(4.2 * len(chapters), 3.0), squeeze=False)
+    for ax, chapter in zip(axes[0], chapters):
+        for name, e in curves:
+            if e["chapter"] == chapter:
+                steps, losses = zip(*e["loss_curve"])
+                ax.plot(steps, losses, label=name)
+        ax.set(title=f"chapter {chapter[:2]}", xlabel="training step", ylabel="training loss (window mean)",
+               yscale="log")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    image = base64.b64encode(buffer.getvalue()).decode()
+    note = (f"<p>Trained before the curves were kept, so not drawn: {html.escape(', '.join(missing))}.</p>"
+            if missing else "")
+    return (f'<img alt="training loss against step for each model" style="max-width: 100%" '
+            f'src="data:image/png;base64,{image}">{note}')

@@ -31,7 +31,7 @@ MANIFEST_EVAL: dict = {"split": "test", "seed": 0, "length": DEFAULT_LENGTH}
 SCENES_PER_BATCH = 50
 #: What ``python -m utils.evaluate NAME`` runs for each instance method (chapter 7): SDS also reports its ablation.
 INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
-    "connected_components": ("connected_components",), "sds": ("sds", "sds_box", "sds_region"),
+    "connected_components": ("connected_components",), "sds": ("sds", "sds_box", "sds_region"), "cfm": ("cfm",),
     "last_layer": ("last_layer",), "hypercolumn": ("hypercolumn",), "maskrcnn": ("maskrcnn",),
 }
 
@@ -134,19 +134,22 @@ def instance_workers() -> int:
 
 
 def instance_report(name: str, model: nn.Module | None, split: str, seed: int, length: int) -> dict:
-    """``ap50``, ``ap75``, ``ap`` of instance method ``name`` (and ``ap50_box`` / ``ap50_region`` for ``sds``).
+    """``ap50``, ``ap75``, ``ap`` of instance method ``name`` on ordinary and (``_crowded``) on crowded scenes.
 
-    ``model`` replaces the shipped one (``None`` for connected components, which
-    only read the shipped FCN-8s); scenes are 128x128, like FCN-8s's. The
-    pipelines run on the CPU (proposals and NMS are NumPy), so a model trained
-    elsewhere is scored through a CPU copy: the caller's model stays where it is.
+    ``sds`` also reports ``ap50_box`` / ``ap50_region``. ``model`` replaces the
+    shipped one (``None`` for connected components, which only read the shipped
+    FCN-8s); scenes are 128x128, like FCN-8s's. The pipelines run on the CPU
+    (proposals and NMS are NumPy), so a model trained elsewhere is scored
+    through a CPU copy: the caller's model stays where it is.
     """
     methods = INSTANCE_METHODS[name]
     models = None
     if model is not None and name in ZOO:
         models = {name: model if device_of(model).type == "cpu" else copy.deepcopy(model).cpu()}
-    results = instance_metrics(methods, split, seed, length, FCN_IMAGE_SIZE, models, workers=instance_workers())
-    report = {key: round(value, 6) for key, value in results[methods[0]].items()}
-    for method in methods[1:]:
-        report[f"ap50_{method.removeprefix('sds_')}"] = round(results[method]["ap50"], 6)
+    report = {}
+    for crowded, suffix in ((0.0, ""), (1.0, "_crowded")):
+        results = instance_metrics(methods, split, seed, length, FCN_IMAGE_SIZE, models, instance_workers(), crowded)
+        report.update({f"{key}{suffix}": round(value, 6) for key, value in results[methods[0]].items()})
+        for method in methods[1:]:
+            report[f"ap50_{method.removeprefix('sds_')}{suffix}"] = round(results[method]["ap50"], 6)
     return report

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ..models import ZOO
@@ -38,6 +39,27 @@ def seed_scores(name: str, key: str = "miou", path: Path = RECORDS) -> dict[int,
     return {int(seed): run["metrics"][key] for seed, run in read_records(path).get(name, {}).items()}
 
 
+def miou(metrics: dict) -> float:
+    """The default score of a seed record: its mIoU on the chapter's test scenes."""
+    return metrics["miou"]
+
+
+def seed_differences(better: str, worse: str, seed0: float, pick_better: Callable[[dict], float] = miou,
+                     pick_worse: Callable[[dict], float] | None = None, path: Path = RECORDS) -> tuple[float, ...]:
+    """The difference ``better - worse`` for every training seed: seed 0's (the chapter's own) first.
+
+    Seeds 1, 2, ... come from the records of every seed trained for *both*
+    models; ``pick_better`` / ``pick_worse`` read the score from a record's
+    metrics (the mIoU by default; e.g. ``lambda m: m["miou_by_iteration"][1]``
+    for a pass of a recurrent model, so ``better`` and ``worse`` may be one model).
+    """
+    pick_worse = pick_worse or pick_better
+    records = read_records(path)
+    ours, theirs = records.get(better, {}), records.get(worse, {})
+    common = sorted(set(ours) & set(theirs), key=int)
+    return (seed0, *(pick_better(ours[s]["metrics"]) - pick_worse(theirs[s]["metrics"]) for s in common))
+
+
 def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS) -> dict:
     """Train ``name`` with ``seed`` into ``runs/seed{seed}`` and score it on its chapter's test scenes."""
     check_name(name)
@@ -50,7 +72,8 @@ def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS) -> d
     split, scenes_seed, length = CHAPTER_SCENES[spec.chapter]
     entry = train(name, device, seed, weights_dir=folder,
                   evaluation={"split": split, "seed": scenes_seed, "length": length})
-    trained = {key: entry[key] for key in ("steps", "batch_size", "lr", "seed", "device", "train_seconds", "torch")}
+    trained = {key: entry[key] for key in ("steps", "batch_size", "lr", "seed", "device", "train_seconds", "torch",
+                                           "loss_curve")}
     return {"metrics": entry["metrics"], "trained": trained}
 
 

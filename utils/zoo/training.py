@@ -62,22 +62,34 @@ class Batches(Dataset):
 
     An item is ``(images (B, 3, H, W), targets)``: the semantic maps (B, H, W),
     or for the instance tasks one target dict per scene (``TARGETS[task]`` adds
-    what the task needs, e.g. SDS's proposals). A pure function of the index,
-    so ``DataLoader`` workers can make batches in parallel without changing them.
+    what the task needs, e.g. SDS's proposals). ``steps`` batches are drawn;
+    when ``data`` holds fewer scenes (a model's ``pool``) the stream cycles
+    through them and each scene's targets are made once per process. A pure
+    function of the index, so ``DataLoader`` workers can make batches in
+    parallel without changing them.
     """
 
-    def __init__(self, data: Shapes, batch_size: int, task: str) -> None:
+    def __init__(self, data: Shapes, batch_size: int, task: str, steps: int | None = None) -> None:
         self.data, self.batch_size, self.task = data, batch_size, task
+        self.steps = len(data) // batch_size if steps is None else steps
+        self.made: dict[int, tuple[torch.Tensor, dict]] = {}
 
     def __len__(self) -> int:
-        return len(self.data) // self.batch_size
+        return self.steps
+
+    def item(self, i: int) -> tuple[torch.Tensor, dict]:
+        """Scene ``i`` and its task's targets, made once."""
+        if i not in self.made:
+            image, target = self.data[i]
+            self.made[i] = image, TARGETS[self.task](image, target)
+        return self.made[i]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | list[dict]]:
-        indices = range(index * self.batch_size, (index + 1) * self.batch_size)
+        indices = [i % len(self.data) for i in range(index * self.batch_size, (index + 1) * self.batch_size)]
         if self.task not in TARGETS:
             return self.data.batch(indices)
-        items = [self.data[i] for i in indices]
-        return torch.stack([image for image, _ in items]), [TARGETS[self.task](image, t) for image, t in items]
+        items = [self.item(i) for i in indices]
+        return torch.stack([image for image, _ in items]), [target for _, target in items]
 
 
 def to_device(targets: torch.Tensor | list[dict], device: torch.device) -> torch.Tensor | list[dict]:
@@ -111,9 +123,10 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
     if ``None``); the batches, and so the result, do not depend on how many.
     Returns the seconds taken and the loss of every step.
     """
-    data = Shapes("train", steps * spec.batch_size, image_size=spec.image_size, seed=seed)
+    data = Shapes("train", spec.pool or steps * spec.batch_size, image_size=spec.image_size, seed=seed,
+                  crowded=spec.crowded)
     workers = default_workers(device) if workers is None else workers
-    loader = DataLoader(Batches(data, spec.batch_size, spec.task), batch_size=None, num_workers=workers,
+    loader = DataLoader(Batches(data, spec.batch_size, spec.task, steps), batch_size=None, num_workers=workers,
                         pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=spec.lr, weight_decay=1e-4)
