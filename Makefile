@@ -52,9 +52,10 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m utils.zoo.bench
 
-## seeds: retrain the models chapters 3, 4 and 5 compare with seeds 1 and 2; their scores go to utils/weights/seeds.json
+## seeds: retrain the models chapters 3, 4 and 5 compare with seeds 1 and 2, and score the shipped ones (seed 0)
+## on the same scenes; the scores go to utils/weights/seeds.json
 SEED_MODELS ?= singlescale multiscale half_only quarter_only wide_singlescale recurrent recurrent_one_pass \
-	recurrent_untied fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear
+	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear
 seeds: $(STAMP)
 	$(BIN)/python -m utils.zoo.seeds $(SEED_MODELS)
 

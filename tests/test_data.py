@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils.data import CLASS_NAMES, NUM_CLASSES, PALETTE, Shapes
+from utils import data
+from utils.data import CLASS_NAMES, NUM_CLASSES, PALETTE, Cluttered, Shapes
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +135,46 @@ def test_crowded_scenes_put_objects_of_one_class_in_contact():
             touching += any((grown & other).any() for j, other in enumerate(target["masks"])
                             if j != k and target["labels"][j] == target["labels"][k])
     assert touching / objects > 0.6, (touching, objects)
+
+
+def test_cluttered_scenes_are_deterministic_and_hold_one_whole_target():
+    scenes = Cluttered("test", 20)
+    image, target = scenes[3]
+    again, same = Cluttered("test", 20)[3]
+    assert torch.equal(image, again) and torch.equal(target["mask"], same["mask"])
+    assert not torch.equal(image, Cluttered("train", 20)[3][0]), "splits never share a scene"
+    assert image.shape == (3, 64, 64) and image.dtype == torch.float32 and 0 <= image.min() and image.max() <= 1
+    for index in range(20):
+        _, target = scenes[index]
+        rows, cols = target["mask"].any(1).nonzero(), target["mask"].any(0).nonzero()
+        x0, y0, x1, y1 = target["box"].tolist()
+        assert (x0, y0, x1, y1) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+        extent = max(x1 - x0, y1 - y0) / 64
+        assert 0.1 <= extent <= 0.4 * data._REACH + 2 / 64, "the target is 15% to 40% of the canvas across"
+        assert 0 < x0 and 0 < y0 and x1 < 64 and y1 < 64, "the whole target lies inside the canvas"
+        assert 1 <= int(target["label"]) < NUM_CLASSES
+    images, labels = scenes.batch(range(4))
+    assert images.shape == (4, 3, 64, 64) and labels.tolist() == [int(scenes[i][1]["label"]) for i in range(4)]
+
+
+def test_clutter_fragments_are_slivers_never_a_whole_shape(monkeypatch):
+    grid = np.arange(64, dtype=np.float32)
+
+    def areas():
+        return [int(data._fragment(np.random.default_rng(i), 64, grid[:, None], grid[None, :], data.TARGET_SIDE)[1].sum())
+                for i in range(40)]
+
+    slivers = areas()
+    monkeypatch.setattr(data, "_FRAGMENT_WIDTH", 10.0)  # a band wider than any shape: the whole shape
+    wholes = areas()
+    kept = [s / w for s, w in zip(slivers, wholes) if w > 0]
+    assert len(kept) > 30 and max(kept) < 0.6, "a fragment keeps under 60% of its shape, never all of it"
+
+
+@pytest.mark.parametrize("kwargs, parameter", [({"image_size": 8}, "image_size"), ({"clutter": -1}, "clutter"),
+                                               ({"side": (0.0, 0.4)}, "side"), ({"side": (0.5, 0.3)}, "side"),
+                                               ({"length": 0}, "length")])
+def test_cluttered_refuses_impossible_settings(kwargs, parameter):
+    arguments = {"split": "test", "length": 4, **kwargs}
+    with pytest.raises(ValueError, match=f"^{parameter}"):
+        Cluttered(**arguments)

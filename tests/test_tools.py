@@ -77,6 +77,16 @@ def test_model_card_says_what_each_model_cannot_do_and_draws_the_kept_curves():
         assert name in figure, "a model without a curve is named, not dropped silently"
 
 
+
+def test_model_card_seed_table_spans_every_recorded_seed(monkeypatch):
+    records = {"recurrent": {str(seed): {"metrics": {"miou": miou, "split": "test", "seed": 0, "length": 300}}
+                             for seed, miou in ((0, 0.60), (1, 0.62), (2, 0.66))},
+               "multiscale": {"1": {"metrics": {"miou": 0.5, "split": "test", "seed": 0, "length": 200}}}}
+    monkeypatch.setattr(model_card, "read_records", lambda: records)
+    table = model_card.seeds_table()
+    assert "0.600 / 0.627 / 0.660" in table and "<td>0.060</td>" in table
+    assert "<td>-</td><td>0.500</td><td>-</td>" in table, "a seed not yet trained shows as missing, not as zero"
+
 def test_trained_on_reads_the_manifest_device_as_prose():
     assert model_card.trained_on("cpu: x86_64, 2 threads") == "2 CPU threads"
     assert model_card.trained_on("cpu: arm64, 1 threads") == "1 CPU thread"

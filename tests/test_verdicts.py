@@ -1,8 +1,12 @@
-"""The one verdict rule: every kind of claim, every outcome, and the refusals."""
+"""The one verdict rule: every kind of claim, every outcome, the refusals, the count, and every chapter using it."""
 
+import ast
+from pathlib import Path
+
+import nbformat
 import pytest
 
-from utils.verdicts import VERDICTS, verdict
+from utils.verdicts import VERDICTS, count_phrase, verdict
 
 
 def test_a_claimed_gain_needs_the_interval_and_every_seed_above_zero():
@@ -14,8 +18,9 @@ def test_a_claimed_gain_needs_the_interval_and_every_seed_above_zero():
 
 
 def test_no_difference_is_reproduced_only_by_a_narrow_interval():
-    assert verdict("equal", (0.002, -0.004, 0.007)) == "reproduced"
-    assert verdict("equal", (0.002, -0.004, 0.007), seeds=[0.02]) == "consistent with"
+    assert verdict("equal", (0.002, -0.004, 0.007), seeds=[0.002, -0.003, 0.001]) == "reproduced"
+    assert verdict("equal", (0.002, -0.004, 0.007), seeds=[0.002, 0.02, 0.001]) == "consistent with"
+    assert verdict("equal", (0.002, -0.004, 0.007)) == "consistent with"  # one training run rules out too little
     assert verdict("equal", (0.01, -0.02, 0.04)) == "consistent with"
     assert verdict("equal", (0.03, 0.01, 0.05)) == "not reproduced"
 
@@ -29,3 +34,40 @@ def test_exact_claims_and_refusals():
     with pytest.raises(ValueError, match="interval"):
         verdict("greater")
     assert set(VERDICTS) >= {verdict("greater", (0, -1, 1)), verdict("equal", (0, -1, 1))}
+
+
+def test_the_count_lists_every_kind_and_refuses_an_unknown_verdict():
+    phrase = count_phrase(["reproduced", "inside the noise", "inside the noise", "not reproduced"])
+    assert phrase == ("4 claims tested: 1 reproduced, 0 direction reproduced, 0 consistent with, "
+                      "2 inside the noise, 1 not reproduced.")
+    with pytest.raises(ValueError, match="verdicts: \\['outside the noise'\\]"):
+        count_phrase(["reproduced", "outside the noise"])
+
+
+def _glued_verdicts(tree: ast.AST) -> list[ast.Call]:
+    """The ``glue(<verdict key>, value)`` calls of a cell: a literal ``"verdict_..."`` or a name holding one."""
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue" and node.args:
+            key = node.args[0]
+            literal = isinstance(key, ast.Constant) and str(key.value).startswith("verdict_")
+            if literal or (isinstance(key, ast.Name) and "verdict" in key.id):
+                calls.append(node)
+    return calls
+
+
+@pytest.mark.parametrize("path", sorted(Path("lectures").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_chapter_verdict_is_a_call_of_the_one_rule(path):
+    cells = [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    trees = [ast.parse("\n".join(line for line in s.splitlines() if not line.lstrip().startswith(("%", "!"))))
+             for s in cells]
+    calls = [call for tree in trees for call in _glued_verdicts(tree)]
+    for call in calls:
+        value = call.args[1]
+        assert isinstance(value, ast.Call) and getattr(value.func, "id", None) == "verdict", (
+            f"{path.name}: {ast.unparse(call)} does not glue a call of utils.verdicts.verdict")
+    imports = {(n.module, alias.name) for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+               for alias in n.names}
+    if calls:
+        assert ("utils.verdicts", "verdict") in imports, f"{path.name} must import verdict from utils.verdicts"
+    assert not any(name == "verdict" and module != "utils.verdicts" for module, name in imports)

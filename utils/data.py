@@ -11,6 +11,8 @@ objects of one class in contact, the case where one semantic label map
 cannot tell instances apart.
 
 Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
+``Cluttered`` draws the scenes of chapter 8 (attention) with the same
+renderer: one whole target shape among slivers of others.
 """
 
 from __future__ import annotations
@@ -235,6 +237,16 @@ def instance_targets(instance: np.ndarray, classes: list[int]) -> dict[str, torc
     }
 
 
+def _check_scenes(split: str, length: int, image_size: int) -> None:
+    """Refuse a split, a number of scenes or a canvas no data set of the course can have, naming the parameter."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    if length < 1:
+        raise ValueError(f"length must be a positive number of scenes, got {length}")
+    if image_size < 16:
+        raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+
+
 class Shapes(Dataset):
     """Synthetic scenes of shapes; an item is ``(image, target)``.
 
@@ -253,12 +265,7 @@ class Shapes(Dataset):
 
     def __init__(self, split: str, length: int, image_size: int = 64, seed: int = 0,
                  crowded: float = 0.0) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-        if length < 1:
-            raise ValueError(f"length must be a positive number of scenes, got {length}")
-        if image_size < 16:
-            raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+        _check_scenes(split, length, image_size)
         if not 0 <= crowded <= 1:
             raise ValueError(f"crowded must be a share of scenes in [0, 1], got {crowded}")
         self.split, self.length, self.image_size, self.seed, self.crowded = split, length, image_size, seed, crowded
@@ -286,3 +293,103 @@ class Shapes(Dataset):
             images.append(image)
             semantics.append(np.array([0] + classes, dtype=np.int64)[instance])
         return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(semantics))
+
+
+#: A cluttered scene's target: its size (twice its radius), as a share of the canvas side (chapter 8).
+TARGET_SIDE = (0.15, 0.40)
+#: How far a shape reaches from its centre, in radii: a square's corner (0.85 x sqrt 2).
+_REACH = 1.21
+#: A clutter fragment is its shape cut to a straight band this share of the shape's radius wide: a sliver,
+#: never a whole silhouette (a square window would leave a small square, which looks like the square class).
+_FRAGMENT_WIDTH = 0.5
+
+
+def _fragment(rng: np.random.Generator, image_size: int, ys: np.ndarray, xs: np.ndarray,
+              side: tuple[float, float]) -> tuple[tuple[slice, slice], np.ndarray]:
+    """A sliver of a random shape of the target's sizes, anywhere on the canvas: its window and its mask there."""
+    u_cls, u_radius, u_y, u_x, u_angle, u_band, u_offset = rng.random(7).tolist()
+    radius = image_size * (side[0] + (side[1] - side[0]) * u_radius) / 2
+    cy, cx = u_y * (image_size - 1), u_x * (image_size - 1)
+    cls, (rows, cols), mask = _placed(1 + int(u_cls * (NUM_CLASSES - 1)), radius, cy, cx, 2 * np.pi * u_angle,
+                                      image_size, ys, xs)
+    theta = math.pi * u_band
+    across = (xs[:, cols] - cx) * math.cos(theta) + (ys[rows] - cy) * math.sin(theta) - (u_offset - 0.5) * radius
+    return (rows, cols), mask & (np.abs(across) <= _FRAGMENT_WIDTH * radius / 2)
+
+
+def render_cluttered_scene(rng: np.random.Generator, image_size: int, clutter: int,
+                           side: tuple[float, float] = TARGET_SIDE) -> tuple[np.ndarray, np.ndarray, int]:
+    """Draw one cluttered scene: ``clutter`` fragments of shapes, then one whole target shape on top.
+
+    Returns ``image`` float32 (3,H,W) in [0,1], the target's ``mask`` bool
+    (H,W) and its class (1..NUM_CLASSES-1). The target lies wholly inside the
+    canvas; fragments may lie under it.
+    """
+    grid = np.arange(image_size, dtype=np.float32)
+    ys, xs = grid[:, None], grid[None, :]
+    colours = [rng.random(3, dtype=np.float32)]
+    image = np.array(_texture(rng, ys, xs, colours[0]))
+    for _ in range(clutter):
+        (rows, cols), mask = _fragment(rng, image_size, ys, xs, side)
+        colours.append(_distinct_colour(rng, colours[:1]))
+        np.copyto(image[:, rows, cols], _texture(rng, ys[rows], xs[:, cols], colours[-1]), where=mask)
+    u_cls, u_radius, u_y, u_x, u_angle = rng.random(5).tolist()
+    radius = image_size * (side[0] + (side[1] - side[0]) * u_radius) / 2
+    margin = _REACH * radius  # a rotated square's corners reach past its radius
+    cy, cx = margin + u_y * (image_size - 1 - 2 * margin), margin + u_x * (image_size - 1 - 2 * margin)
+    cls, (rows, cols), mask = _placed(1 + int(u_cls * (NUM_CLASSES - 1)), radius, cy, cx, 2 * np.pi * u_angle,
+                                      image_size, ys, xs)
+    colour = _distinct_colour(rng, colours[:1])
+    np.copyto(image[:, rows, cols], _texture(rng, ys[rows], xs[:, cols], colour), where=mask)
+    target = np.zeros((image_size, image_size), dtype=bool)
+    target[rows, cols] = mask
+    return np.clip(image, 0.0, 1.0, out=image), target, cls
+
+
+class Cluttered(Dataset):
+    """Chapter 8's scenes: one whole target shape among fragments of others; an item is ``(image, target)``.
+
+    ``image``: float32 (3,H,W) in [0,1]. ``target``: ``label`` int64 () in
+    1..NUM_CLASSES-1 (the target's class, the scene's label), ``mask`` bool
+    (H,W) (the target's pixels), ``box`` float32 (4,) xyxy pixel edges. The
+    target's size (twice its radius) is a share ``side`` of the canvas (15% to
+    40% by default);
+    ``clutter`` fragments (each a sliver of a shape: the shape cut to a
+    straight band a quarter of its diameter wide, so only the target shows a
+    whole silhouette) lie under it. Scene ``index`` is a pure function of ``(seed, split,
+    index)``, as for ``Shapes``, from a random stream of its own.
+    """
+
+    def __init__(self, split: str, length: int, image_size: int = 64, clutter: int = 8, seed: int = 0,
+                 side: tuple[float, float] = TARGET_SIDE) -> None:
+        _check_scenes(split, length, image_size)
+        if clutter < 0:
+            raise ValueError(f"clutter must be a number of fragments, 0 or more, got {clutter}")
+        if not 0 < side[0] <= side[1] <= 1:
+            raise ValueError(f"side must be (smallest, largest) shares of the canvas with 0 < smallest <= largest "
+                             f"<= 1, got {side}")
+        self.split, self.length, self.image_size, self.seed = split, length, image_size, seed
+        self.clutter, self.side = clutter, tuple(side)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def scene(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """The raw scene ``index``: image (3,H,W), target mask (H,W), target class."""
+        if not 0 <= index < self.length:
+            raise IndexError(f"index must be in 0..{self.length - 1}, got {index}")
+        rng = np.random.default_rng([self.seed, SPLITS[self.split], index, 2])
+        return render_cluttered_scene(rng, self.image_size, self.clutter, self.side)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        image, mask, cls = self.scene(index)
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=np.float32)
+        return torch.from_numpy(image), {"label": torch.tensor(cls), "mask": torch.from_numpy(mask),
+                                         "box": torch.from_numpy(box)}
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (B,3,H,W) and labels (B,) for ``indices``: the fast path for training."""
+        scenes = [self.scene(int(i)) for i in indices]
+        return (torch.from_numpy(np.stack([image for image, _, _ in scenes])),
+                torch.tensor([cls for _, _, cls in scenes]))

@@ -11,10 +11,11 @@ claim is one of three kinds, and the verdict follows from the numbers alone:
   holds); otherwise *inside the noise* (the interval contains zero, or the
   seeds disagree on the sign).
 - ``"equal"`` (no difference): *reproduced* when the interval lies within
-  plus or minus ``NARROW`` (and every seed's difference too): a difference
-  that small is ruled out as well as ruled in; *consistent with* when the
-  interval contains zero but is wider (no difference shown, none ruled
-  out); *not reproduced* when it excludes zero.
+  plus or minus ``NARROW`` and so does the difference of each of at least
+  ``MIN_SEEDS`` training seeds: a difference that small is ruled out, over
+  scenes and over training runs; *consistent with* when the interval
+  contains zero but is wider, or was measured on fewer seeds (no difference
+  shown, none ruled out); *not reproduced* when it excludes zero.
 - ``"exact"`` (a number computed exactly, as an overlap ratio or an output
   size): *reproduced* or *not reproduced*.
 
@@ -29,6 +30,8 @@ from collections.abc import Sequence
 VERDICTS = ("reproduced", "direction reproduced", "consistent with", "inside the noise", "not reproduced")
 #: How narrow an interval must be to show "no difference": within +-0.01 (one point of mIoU or of AP).
 NARROW = 0.01
+#: How many training seeds a claim of no difference needs before it can be "reproduced".
+MIN_SEEDS = 3
 CLAIMS = ("greater", "equal", "exact")
 
 
@@ -56,5 +59,18 @@ def verdict(claim: str, interval: tuple[float, float, float] | None = None, seed
         return "inside the noise"
     if low > 0 or high < 0:
         return "not reproduced"
-    within = -narrow <= low and high <= narrow and all(abs(s) <= narrow for s in seeds)
+    seeds_agree = len(seeds) >= MIN_SEEDS and all(abs(s) <= narrow for s in seeds)
+    within = -narrow <= low and high <= narrow and seeds_agree
     return "reproduced" if within else "consistent with"
+
+
+def count_phrase(verdicts: Sequence[str]) -> str:
+    """``"12 claims tested: 2 reproduced, 6 direction reproduced, ..., 1 not reproduced."``, every kind listed.
+
+    Raises ``ValueError`` naming a verdict that is not one of ``VERDICTS``.
+    """
+    unknown = sorted(set(verdicts) - set(VERDICTS))
+    if unknown:
+        raise ValueError(f"verdicts: {unknown} are not among {VERDICTS}")
+    counts = ", ".join(f"{sum(v == kind for v in verdicts)} {kind}" for kind in VERDICTS)
+    return f"{len(verdicts)} claims tested: {counts}."

@@ -18,11 +18,16 @@
   the build (a static page never needs it), and a notebook cell that took at
   least ``STALL_SHARE`` of the cell timeout fails the build, named, so a
   recurrence can never pass as a slow build.
+- Adds the ``verdict-count`` directive: a sentence that counts, by kind,
+  the verdicts the page glues from the chapters (``utils.verdicts.count_phrase``),
+  filled in after every chapter has run, so the reproductions page's summary
+  is computed like every other number.
 - Adds the ``model-table`` directive: the model card's tables, read from the
   shipped manifest at build time, so the model card is a plain page (no
   kernel, no Colab button) that always describes the files that ship.
 """
 
+import ast
 import os
 import time
 from collections.abc import Callable
@@ -30,16 +35,22 @@ from collections.abc import Callable
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from nbclient import NotebookClient
+from myst_nb.ext.glue.crossref import PendingGlueReference, read_glue_cache
 from nbclient.output_widget import OutputWidget
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from utils.book_build import BUILD_FLAG
+from utils.verdicts import count_phrase
 from utils.zoo import model_card
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
           "instances": model_card.instance_table, "limitations": model_card.limitations_table,
-          "curves": model_card.learning_curves}
+          "curves": model_card.learning_curves, "seeds": model_card.seeds_table}
 
+
+#: The class that marks the paragraph ``{verdict-count}`` leaves for ``FillVerdictCount``.
+COUNT_CLASS = "verdict-count"
 
 #: A cell that takes this share of its timeout or more waited for a reply that had already arrived.
 STALL_SHARE = 0.9
@@ -88,7 +99,7 @@ def fail_on_stalls(app, exception) -> None:
 
 
 class ModelTable(Directive):
-    """``{model-table} models|training|metrics|instances|limitations|curves``: one of ``utils.zoo.model_card``'s HTML tables."""
+    """``{model-table} models|training|metrics|instances|limitations|curves|seeds``: one of ``utils.zoo.model_card``'s HTML tables."""
 
     required_arguments = 1
 
@@ -97,6 +108,30 @@ class ModelTable(Directive):
         if name not in TABLES:
             raise self.error(f"model-table must be one of {sorted(TABLES)}, got {name!r}")
         return [nodes.raw("", TABLES[name](), format="html")]
+
+
+class VerdictCount(Directive):
+    """``{verdict-count}``: a sentence counting the verdicts glued on this page, by kind (``utils.verdicts``)."""
+
+    def run(self):
+        return [nodes.paragraph(classes=[COUNT_CLASS])]
+
+
+class FillVerdictCount(SphinxPostTransform):
+    """Fill ``{verdict-count}`` from the chapters' glued verdicts; runs before myst-nb replaces the references."""
+
+    default_priority = 4  # myst-nb's ReplacePendingGlueReferences runs at 5 and removes the references
+
+    def apply(self, **kwargs):
+        placeholders = [p for p in self.document.findall(nodes.paragraph) if COUNT_CLASS in p["classes"]]
+        if not placeholders:
+            return
+        folder = self.env.mystnb_config.output_folder
+        keys = {(ref.refdoc, ref.key) for ref in self.document.findall(PendingGlueReference)
+                if ref.key.startswith("verdict_")}
+        verdicts = [ast.literal_eval(read_glue_cache(folder, doc)[key]["data"]["text/plain"]) for doc, key in keys]
+        for placeholder in placeholders:
+            placeholder += nodes.Text(count_phrase(verdicts))
 
 
 def quiet_pages(app, pagename, templatename, context, doctree):
@@ -122,5 +157,7 @@ def setup(app):
     app.connect("build-finished", fail_on_stalls)
     app.connect("builder-inited", add_stylesheet)
     app.add_directive("model-table", ModelTable)
+    app.add_directive("verdict-count", VerdictCount)
+    app.add_post_transform(FillVerdictCount)
     app.connect("html-page-context", quiet_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

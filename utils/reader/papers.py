@@ -62,15 +62,3 @@ def paper(key: str) -> float:
         raise ValueError(f"key must be one of {', '.join(PAPERS)}; got {key!r}")
     return PAPERS[key].value
 
-
-def verdict(holds: bool, direction_only: bool = True) -> str:
-    """The reproduction scoreboard's verdict on a claim our measurement ``holds`` or not.
-
-    ``direction_only``: the claim compares methods, and our data (synthetic
-    scenes, small models) can only test which way the comparison goes, not
-    the paper's magnitudes. Otherwise the claim is about a number we can
-    compute exactly (an overlap ratio, a size formula).
-    """
-    if not holds:
-        return "not reproduced"
-    return "direction reproduced" if direction_only else "reproduced"

@@ -12,6 +12,7 @@ import io
 
 from ..models import LIMITATIONS, ZOO
 from .checkpoints import WEIGHTS_DIR, read_manifest
+from .seeds import read_records
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -75,14 +76,30 @@ def training_table() -> str:
     entries = dict(shipped())
     rows = []
     for name, e in entries.items():
+        steps = f"{e['steps']:,} x {e['batch_size']}"
+        if e["init_from"]:
+            steps += f"<br>({cumulative_steps(name, entries):,} in all)"
         rows.append([
-            f"<code>{name}</code>", f"{e['steps']:,} x {e['batch_size']}", f"{e['image_size']}px", str(e["lr"]),
-            f"{cumulative_steps(name, entries):,}", html.escape(e["device"]), f"{e['train_seconds']:.0f}",
-            str(e["seed"]), f"{e['torch']}, {e['trained_on']}", f"<code>{e['sha256'][:12]}</code>",
+            f"<code>{name}</code>", steps, f"{e['image_size']}px", str(e["lr"]), html.escape(trained_on(e["device"])),
+            f"{e['train_seconds']:.0f}", str(e["seed"]),
+            f"{html.escape(e['torch'])}, {e['trained_on']}<br><code>{e['sha256'][:12]}</code>",
         ])
-    header = ["model", "steps x batch", "scenes", "lr", "cumulative steps", "device", "seconds", "seed",
-              "torch, date", "sha256"]
+    header = ["model", "steps x batch", "scenes", "lr", "trained on", "seconds", "seed", "torch, date, sha256"]
     return _table(header, rows)
+
+
+def seeds_table() -> str:
+    """One row per model a chapter compares by seed: its mIoU for each training seed on that chapter's scenes."""
+    rows = []
+    for name, runs in read_records().items():
+        scores = {int(seed): run["metrics"]["miou"] for seed, run in runs.items()}
+        where = next(iter(runs.values()))["metrics"]
+        cells = [f"{scores[seed]:.3f}" if seed in scores else "-" for seed in range(3)]
+        values = list(scores.values())
+        spread = f"{min(values):.3f} / {sum(values) / len(values):.3f} / {max(values):.3f}"
+        rows.append([f"<code>{name}</code>", f"{where['split']}, seed {where['seed']}, {where['length']} scenes",
+                     *cells, spread, f"{max(values) - min(values):.3f}"])
+    return _table(["model", "scored on", "seed 0 (shipped)", "seed 1", "seed 2", "min / mean / max", "range"], rows)
 
 
 def scored(metric: str) -> list[tuple[str, dict, str]]:

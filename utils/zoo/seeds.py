@@ -7,8 +7,10 @@ shipped weights are seed 0), at exactly the zoo's recipe otherwise, and
 scored on the test scenes the chapter uses. The weights stay in
 ``runs/seeds/`` (not shipped); their scores, and how each run was trained,
 are recorded in ``utils/weights/seeds.json``, which the chapters and the
-model card read. ``python -m utils.zoo.seeds NAME... [--seeds 1 2]`` (``make
-seeds``) writes it. Used by chapters 3, 4 and 5 and the model card.
+model card read, beside seed 0: the shipped weights scored on the same scenes
+(not retrained), so the spread over seeds compares like with like.
+``python -m utils.zoo.seeds NAME... [--seeds 0 1 2]`` (``make seeds``) writes
+it. Used by chapters 3, 4 and 5 and the model card.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..models import ZOO
-from .checkpoints import WEIGHTS_DIR, check_name, unknown_names
+from .checkpoints import WEIGHTS_DIR, check_name, load_shared, read_manifest, unknown_names
+from .scoring import zoo_metrics
 from .training import train
 
+#: What a record keeps of how its model was trained.
+TRAINED_KEYS = ("steps", "batch_size", "lr", "seed", "device", "train_seconds", "torch", "loss_curve")
 #: Where the seed runs' scores live (committed), and where their weights go (not committed).
 RECORDS, RUNS = WEIGHTS_DIR / "seeds.json", Path("runs") / "seeds"
 #: The test scenes each chapter scores on: (split, seed, scenes). Every seed of a model is scored on its chapter's.
@@ -35,7 +40,7 @@ def read_records(path: Path = RECORDS) -> dict[str, dict[str, dict]]:
 
 
 def seed_scores(name: str, key: str = "miou", path: Path = RECORDS) -> dict[int, object]:
-    """``{seed: metrics[key]}`` of every recorded extra seed of ``name`` (the shipped seed 0 is not in the file)."""
+    """``{seed: metrics[key]}`` of every recorded seed of ``name`` (0: the shipped weights, on the same scenes)."""
     return {int(seed): run["metrics"][key] for seed, run in read_records(path).get(name, {}).items()}
 
 
@@ -56,44 +61,56 @@ def seed_differences(better: str, worse: str, seed0: float, pick_better: Callabl
     pick_worse = pick_worse or pick_better
     records = read_records(path)
     ours, theirs = records.get(better, {}), records.get(worse, {})
-    common = sorted(set(ours) & set(theirs), key=int)
+    common = sorted((set(ours) & set(theirs)) - {"0"}, key=int)  # seed 0 is the chapter's own measurement
     return (seed0, *(pick_better(ours[s]["metrics"]) - pick_worse(theirs[s]["metrics"]) for s in common))
+
+
+def chapter_scenes(name: str) -> dict:
+    """The evaluation (split, seed, length) of the chapter that compares ``name`` by seed; refuses other models."""
+    check_name(name)
+    chapter = ZOO[name].chapter
+    if chapter not in CHAPTER_SCENES:
+        raise ValueError(f"name: {name} belongs to {chapter}, which states no verdict on seeds; "
+                         f"choose a model of {', '.join(CHAPTER_SCENES)}")
+    return dict(zip(("split", "seed", "length"), CHAPTER_SCENES[chapter]))
+
+
+def shipped_record(name: str) -> dict:
+    """Seed 0, the shipped weights (not retrained): scored on the same chapter scenes as the other seeds."""
+    evaluation = chapter_scenes(name)
+    entry = read_manifest()[name]
+    metrics = zoo_metrics(name, load_shared(name).eval(), **evaluation)
+    trained = {key: entry[key] for key in TRAINED_KEYS if key in entry}
+    return {"metrics": {**evaluation, **metrics}, "trained": trained}
 
 
 def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS) -> dict:
     """Train ``name`` with ``seed`` into ``runs/seed{seed}`` and score it on its chapter's test scenes."""
-    check_name(name)
-    spec = ZOO[name]
-    if spec.chapter not in CHAPTER_SCENES:
-        raise ValueError(f"name: {name} belongs to {spec.chapter}, which states no verdict on seeds; "
-                         f"choose a model of {', '.join(CHAPTER_SCENES)}")
+    evaluation = chapter_scenes(name)
     folder = runs / f"seed{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    split, scenes_seed, length = CHAPTER_SCENES[spec.chapter]
-    entry = train(name, device, seed, weights_dir=folder,
-                  evaluation={"split": split, "seed": scenes_seed, "length": length})
-    trained = {key: entry[key] for key in ("steps", "batch_size", "lr", "seed", "device", "train_seconds", "torch",
-                                           "loss_curve")}
+    entry = train(name, device, seed, weights_dir=folder, evaluation=evaluation)
+    trained = {key: entry[key] for key in TRAINED_KEYS}
     return {"metrics": entry["metrics"], "trained": trained}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m utils.zoo.seeds", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="models to retrain with other seeds")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="0 scores the shipped weights on the chapter's scenes (no training); others retrain")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in ZOO]
     if unknown:
         parser.error(unknown_names(unknown))
-    if any(seed == 0 for seed in args.seeds):
-        parser.error("--seeds: seed 0 is the shipped model's; choose other seeds")
-    records = read_records()
     for name in args.names:
         for seed in args.seeds:
-            records.setdefault(name, {})[str(seed)] = run_seed(name, seed, args.device)
+            record = shipped_record(name) if seed == 0 else run_seed(name, seed, args.device)
+            records = read_records()  # read again: another run may have written its seeds meanwhile
+            records.setdefault(name, {})[str(seed)] = record
             RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
-            print(f"{name} seed {seed}: {records[name][str(seed)]['metrics'].get('miou')}")
+            print(f"{name} seed {seed}: {record['metrics'].get('miou')}")
 
 
 if __name__ == "__main__":
