@@ -17,14 +17,18 @@ def test_the_seeds_can_overturn_an_interval_that_excludes_zero(monkeypatch):
     assert glued["gain_seeds"] == "+0.030 / +0.040 / +0.050 over 3 seeds" and glued["gain_seed_count"] == 3
     lone = comparisons.glue_comparison("lone", (0.05, 0.02, 0.08))
     assert lone.seeds == (0.05,) and glued["lone_seeds"] == "one seed"
+    assert split.phrase() == ("+0.050 mIoU (95% interval +0.020 to +0.080 over test scenes, outside the noise of the "
+                              "scenes; over 3 training seeds -0.020 to +0.050)")
+    assert lone.phrase() == "+0.050 mIoU (95% interval +0.020 to +0.080, outside the noise)"
 
 
-def test_table_and_figure_show_every_row(capsys):
+def test_table_and_figure_show_every_row_and_its_verdict(capsys):
     rows = {"a - b": comparisons.Comparison((0.05, 0.02, 0.08), (0.05, 0.03, 0.04)),
             "c - d": comparisons.Comparison((0.0, -0.004, 0.006), (0.0, 0.003, -0.002), "equal")}
     comparisons.print_comparisons(rows)
     printed = capsys.readouterr().out
-    assert "a - b" in printed and "direction reproduced" in printed and printed.splitlines()[2].endswith("  reproduced")
+    assert printed.splitlines()[1].endswith("+0.030 to +0.050 (3)") and "one seed" not in printed
     fig = comparisons.draw_comparisons(rows)
     labels = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
     assert labels == ["c - d", "a - b"]
+    assert [text.get_text() for text in fig.axes[0].texts] == ["reproduced", "direction reproduced"]

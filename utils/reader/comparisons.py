@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..bootstrap import noise_verdict
 from ..verdicts import verdict
 from .glue import glue, glue_interval, interval_phrase
 
@@ -35,10 +36,12 @@ class Comparison:
 
     def phrase(self, unit: str = "mIoU") -> str:
         """The difference in words, with its scene interval and, where there are several, its seeds' range."""
-        text = interval_phrase(self.interval, unit)
         if len(self.seeds) < 2:
-            return text
-        return text[:-1] + f"; over {len(self.seeds)} training seeds {min(self.seeds):+.3f} to {max(self.seeds):+.3f})"
+            return interval_phrase(self.interval, unit)
+        value, low, high = self.interval
+        return (f"{value:+z.3f} {unit} (95% interval {low:+.3f} to {high:+.3f} over test scenes, "
+                f"{noise_verdict(low, high)} of the scenes; over {len(self.seeds)} training seeds "
+                f"{min(self.seeds):+.3f} to {max(self.seeds):+.3f})")
 
     @property
     def spread(self) -> str:
@@ -64,13 +67,14 @@ def glue_comparison(key: str, interval: tuple[float, float, float], seeds: Seque
 
 
 def print_comparisons(rows: dict[str, Comparison], unit: str = "mIoU") -> None:
-    """A table: each comparison's difference, its 95% scene interval, its seeds' spread and the verdict."""
+    """A table: each comparison's difference, its 95% interval over scenes, its range over training seeds."""
     width = max(len(label) for label in rows)
-    print(f"{'comparison':<{width}}  {unit + ' difference':>15}  {'95% over scenes':>17}  "
-          f"{'seeds: min / mean / max':<33}  verdict")
+    print(f"{'comparison':<{width}}  {unit + ' diff.':>10}  {'95% over scenes':>17}  seeds: lowest to highest")
     for label, row in rows.items():
         value, low, high = row.interval
-        print(f"{label:<{width}}  {value:>+15.3f}  {low:>+8.3f} to {high:+.3f}  {row.spread:<33}  {row.verdict}")
+        seeds = (f"{min(row.seeds):+.3f} to {max(row.seeds):+.3f} ({len(row.seeds)})" if len(row.seeds) > 1
+                 else "one seed")
+        print(f"{label:<{width}}  {value:>+10.3f}  {low:>+8.3f} to {high:+.3f}  {seeds}")
 
 
 def draw_comparisons(rows: dict[str, Comparison], unit: str = "mIoU") -> Figure:
@@ -91,5 +95,5 @@ def draw_comparisons(rows: dict[str, Comparison], unit: str = "mIoU") -> Figure:
     ax.set_yticks(range(len(rows)), list(reversed(rows)))
     ax.set_xlabel(f"difference in {unit} (first minus second)")
     ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3, frameon=False)
+    fig.legend(fontsize=7, loc="outside lower center", ncols=3, frameon=False)
     return fig
