@@ -52,10 +52,11 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m utils.zoo.bench
 
-## seeds: retrain the models chapters 3, 4 and 5 compare with seeds 1 and 2, and score the shipped ones (seed 0)
+## seeds: retrain the models chapters 3, 4, 5 and 8 compare with seeds 1 and 2, and score the shipped ones (seed 0)
 ## on the same scenes; the scores go to utils/weights/seeds.json
 SEED_MODELS ?= singlescale multiscale half_only quarter_only wide_singlescale recurrent recurrent_one_pass \
-	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear
+	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear \
+	avgpool maxpool attention downsampled glimpse scale_average scale_max scale_attention
 seeds: $(STAMP)
 	$(BIN)/python -m utils.zoo.seeds $(SEED_MODELS)
 
@@ -64,24 +65,20 @@ train: $(STAMP)
 	$(BIN)/python -m utils.train --all
 
 ## train-gpu: on a CUDA machine that already has torch & co. (no .venv, no network): retrain the whole zoo,
-## the FCN family on two more seeds, and pack everything into $(GPU_OUT)/zoo.tar.gz.
-## Dry run on a CPU, in a scratch copy of the repository: make train-gpu DEVICE=cpu STEPS=5 EVAL_SCENES=4
+## every model the chapters compare by seed on seeds 1 and 2 (utils/weights/seeds.json), and pack both into
+## $(GPU_OUT)/zoo.tar.gz. Dry run on a CPU, in a scratch copy of the repository:
+## make train-gpu DEVICE=cpu STEPS=5 EVAL_SCENES=4
 GPU_OUT ?= gpu_out
 DEVICE ?= cuda
 STEPS ?=
 EVAL_SCENES ?=
-SEED_RUNS := 1 2
 TRAIN_FLAGS = --device $(DEVICE) $(if $(STEPS),--steps $(STEPS) --replace-shipped) $(if $(EVAL_SCENES),--eval-scenes $(EVAL_SCENES))
 train-gpu:
 	$(PYTHON) -c "import sys, torch; sys.exit(0 if '$(DEVICE)' != 'cuda' or torch.cuda.is_available() else 'train-gpu: torch sees no CUDA GPU')"
 	mkdir -p $(GPU_OUT)
 	$(PYTHON) -m utils.train --all $(TRAIN_FLAGS)
-	for s in $(SEED_RUNS); do \
-	  $(PYTHON) -m utils.train fcn32s fcn16s fcn8s $(TRAIN_FLAGS) --seed $$s --weights-dir runs/seed$$s && \
-	  $(PYTHON) -m utils.evaluate fcn32s fcn16s fcn8s --weights-dir runs/seed$$s --length $(or $(EVAL_SCENES),300) \
-	    --json > $(GPU_OUT)/fcn_seed$$s.json || exit 1; \
-	done
-	$(PYTHON) -m utils.zoo.archive pack $(GPU_OUT)/zoo.tar.gz --extra $(GPU_OUT)/fcn_seed*.json
+	$(PYTHON) -m utils.zoo.seeds $(SEED_MODELS) --device $(DEVICE) $(if $(STEPS),--steps $(STEPS))
+	$(PYTHON) -m utils.zoo.archive pack $(GPU_OUT)/zoo.tar.gz --extra utils/weights/seeds.json
 
 ## unpack-zoo: check and install an archive from train-gpu (ARCHIVE=...), then refresh the checked outputs
 unpack-zoo: $(STAMP)

@@ -63,3 +63,11 @@ def test_experiments_do_not_replace_the_shipped_weights():
     assert train.output_dir(args(seed=3)) == train.EXPERIMENTS_DIR
     assert train.output_dir(args(steps=20, replace_shipped=True)) == checkpoints.WEIGHTS_DIR
     assert train.output_dir(args(steps=20, weights_dir="elsewhere")) == "elsewhere"
+
+
+def test_evaluate_prints_a_classifier_with_where_it_looked(capsys):
+    evaluate.main(["attention", "glimpse", "--length", "20"])
+    out = capsys.readouterr().out
+    assert "cluttered scenes" in out and "mass on target" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
+    assert rows["glimpse"][2] == "-" and rows["attention"][4] == "-"

@@ -154,3 +154,22 @@ def test_feedback_shows_as_plain_text_in_a_notebook():
     """A checker's answer is the last value of a cell: its repr is what the reader sees, so no quotes."""
     answer = exercises.check_receptive_field(0, [("conv", 3, 1)])
     assert repr(answer) == str(answer) and answer.startswith("not yet")
+
+
+def test_the_fill_in_checkers_of_chapter_8_accept_the_solutions_and_refuse_near_misses():
+    def pool(features, score):
+        weights = score(features).flatten(1).softmax(1)
+        return (weights[:, None, :] * features.flatten(2)).sum(2)
+
+    def zoom(box, size):
+        scale = (box[2] - box[0]) / size
+        cx, cy = (box[0] + box[2]) / size - 1, (box[1] + box[3]) / size - 1
+        return torch.tensor([[scale, 0.0, cx], [0.0, scale, cy]])
+
+    assert exercises.check_attention_pool(pool).startswith("correct")
+    assert exercises.check_attention_pool(lambda f, s: f.mean((2, 3))).startswith("not yet: that is average pooling")
+    assert exercises.check_zoom_theta(zoom).startswith("correct")
+    half_pixel_off = lambda box, size: zoom(box, size) + torch.tensor([[0, 0, 1 / size], [0, 0, 0]])  # noqa: E731
+    assert exercises.check_zoom_theta(half_pixel_off).startswith("not yet")
+    assert exercises.check_reinforce(lambda lp, r, b: -((r - b) * lp).mean()).startswith("correct")
+    assert exercises.check_reinforce(lambda lp, r, b: -(r * lp).mean()).startswith("not yet"), "ignores the baseline"

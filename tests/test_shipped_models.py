@@ -8,6 +8,7 @@ from utils.data import NUM_CLASSES, Shapes
 from utils.metrics import mean_iou
 from utils.models import ZOO
 from utils.zoo import checkpoints, scoring
+from utils.zoo.classification import classification_metrics, scene_results
 from utils.zoo.instances import instance_metrics
 
 MANIFEST = checkpoints.read_manifest()
@@ -100,3 +101,28 @@ def test_compared_models_had_the_same_training(pair):
     first, second = (MANIFEST[name] for name in pair)
     for key in ("steps", "batch_size", "lr", "seed", "image_size", "device", "init_from"):
         assert first[key] == second[key], key
+
+
+CLASSIFIERS = [n for n in ZOO if ZOO[n].task == "classify" and n in MANIFEST]
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_classifier_reproduces_its_manifest_metrics(name):
+    recorded = MANIFEST[name]["metrics"]
+    measured = classification_metrics(checkpoints.load(name), recorded["split"], recorded["seed"], recorded["length"])
+    for key, value in measured.items():
+        assert value == pytest.approx(recorded[key], abs=1e-4), key
+
+
+def test_chapter8_orderings_on_an_unseen_seed():
+    """The glimpse beats the resized scene and trails the full one; attention lands on the target; glimpses narrowed."""
+    results = {name: scene_results(checkpoints.load(name), "test", UNSEEN, 1000)
+               for name in ("downsampled", "glimpse", "avgpool", "attention")}
+    accuracy = {name: r["correct"].float().mean().item() for name, r in results.items()}
+    assert accuracy["downsampled"] < accuracy["glimpse"] < accuracy["avgpool"], accuracy
+    attention = results["attention"]
+    assert attention["mass"].mean() > 3 * attention["cover"].mean()
+    assert attention["pointing"].float().mean() > 2 * attention["pointing_chance"].mean()
+    torch.manual_seed(0)
+    fresh = scene_results(ZOO["glimpse"].build(), "test", UNSEEN, 1000)
+    assert results["glimpse"]["box_iou"].mean() > fresh["box_iou"].mean() + 0.02

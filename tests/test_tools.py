@@ -57,12 +57,13 @@ def test_bench_pieces_report_positive_rates():
 
 def test_model_card_lists_every_shipped_model_in_chapter_order():
     described, trained = model_card.describe_models(), model_card.training_table()
-    scores = model_card.metrics_table() + model_card.instance_table()
+    scores = model_card.metrics_table() + model_card.instance_table() + model_card.classifier_table()
     names = list(checkpoints.read_manifest())
     for name in names:
         assert f"<code>{name}</code>" in described and f"<code>{name}</code>" in trained
         assert scores.count(f"<code>{name}</code>") == 1
-    rows = [described.index(f"<code>{name}</code>") for name in ("patchnet", "singlescale", "recurrent", "fcn32s", "fcn8s", "maskrcnn")]
+    rows = [described.index(f"<code>{name}</code>") for name in ("patchnet", "singlescale", "recurrent", "fcn32s", "fcn8s",
+                                                                  "maskrcnn", "attention", "scale_attention")]
     assert rows == sorted(rows)
 
 

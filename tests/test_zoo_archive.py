@@ -45,3 +45,18 @@ def test_a_corrupt_archive_changes_nothing(small_zoo, tmp_path, capsys):
         zoo_archive.main(["unpack", str(archive), "--weights-dir", str(target)])
     assert exit_info.value.code == 2 and "does not match the manifest" in capsys.readouterr().err
     assert not any(target.iterdir())
+
+
+def test_the_seed_records_travel_with_the_weights(small_zoo, tmp_path):
+    seeds = tmp_path / "seeds.json"
+    seeds.write_text(json.dumps({"patchnet": {"1": {"metrics": {"miou": 0.5}, "trained": {"device": "cuda: test"}}}}))
+    archive, target = tmp_path / "zoo.tar.gz", tmp_path / "target"
+    target.mkdir()
+    zoo_archive.pack(archive, small_zoo, extra=(seeds,))
+    zoo_archive.unpack(archive, target)
+    assert (target / "seeds.json").read_text() == seeds.read_text()
+    bare = tmp_path / "bare.tar.gz"
+    zoo_archive.pack(bare, small_zoo)
+    (target / "seeds.json").unlink()
+    zoo_archive.unpack(bare, target)
+    assert not (target / "seeds.json").exists(), "an archive without seed records leaves them alone"

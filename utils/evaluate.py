@@ -21,9 +21,11 @@ from .zoo.scoring import DEFAULT_LENGTH, INSTANCE_LENGTH, INSTANCE_METHODS, zoo_
 
 
 def print_table(results: dict, split: str, seed: int) -> None:
-    """The human-readable form of ``results``: semantic models by class IoU, instance methods by mask AP."""
+    """The human-readable form of ``results``: semantic models by class IoU, instance methods by mask AP,
+    chapter 8's classifiers by accuracy and where they looked."""
     semantic = {n: r for n, r in results.items() if "miou" in r}
     instance = {n: r for n, r in results.items() if "ap50" in r}
+    classifiers = {n: r for n, r in results.items() if "accuracy" in r}
     if semantic:
         header = f"{'model':<22}{'mIoU':>8}{'pix acc':>9}  " + " ".join(f"{c[:6]:>6}" for c in CLASS_NAMES)
         print(f"{split} split, seed {seed}\n{header}")
@@ -34,6 +36,13 @@ def print_table(results: dict, split: str, seed: int) -> None:
         print(f"{split} split, seed {seed}, mask AP\n{'method':<22}{'AP50':>8}{'AP75':>8}{'AP':>8}")
         for name, r in instance.items():
             print(f"{name:<22}{r['ap50']:8.4f}{r['ap75']:8.4f}{r['ap']:8.4f}")
+    if classifiers:
+        print(f"{split} split, seed {seed}, cluttered scenes\n{'model':<22}{'accuracy':>9}{'mass on target':>16}"
+              f"{'pointing':>10}{'glimpse IoU':>13}{'multiply-adds':>15}")
+        for name, r in classifiers.items():
+            where = [f"{r[k]:{w}.3f}" if k in r else f"{'-':>{w}}" for k, w in (("mass", 16), ("pointing", 10),
+                                                                              ("box_iou", 13))]
+            print(f"{name:<22}{r['accuracy']:9.3f}{''.join(where)}{r['multiply_adds'] / 1e6:13.1f} M")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         except checkpoints.CheckpointError as err:
             options.exit(2, f"error: {err}\n")
         m = entry["metrics"]
-        score = f"mask AP50 {m['ap50']:.4f}" if "ap50" in m else f"mIoU {m['miou']:.4f}"
+        score = (f"mask AP50 {m['ap50']:.4f}" if "ap50" in m else f"accuracy {m['accuracy']:.4f}" if "accuracy" in m
+                 else f"mIoU {m['miou']:.4f}")
         print(f"{name}: {score}, {entry['train_seconds']} s on {entry['device']}")
 
 

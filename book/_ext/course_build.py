@@ -45,7 +45,8 @@ from utils.verdicts import count_phrase
 from utils.zoo import model_card
 
 TABLES = {"models": model_card.describe_models, "training": model_card.training_table, "metrics": model_card.metrics_table,
-          "instances": model_card.instance_table, "limitations": model_card.limitations_table,
+          "instances": model_card.instance_table, "classifiers": model_card.classifier_table,
+          "limitations": model_card.limitations_table,
           "curves": model_card.learning_curves, "seeds": model_card.seeds_table}
 
 
@@ -99,7 +100,7 @@ def fail_on_stalls(app, exception) -> None:
 
 
 class ModelTable(Directive):
-    """``{model-table} models|training|metrics|instances|limitations|curves|seeds``: one of ``utils.zoo.model_card``'s HTML tables."""
+    """``{model-table} models|training|metrics|instances|classifiers|limitations|curves|seeds``: one of ``utils.zoo.model_card``'s HTML tables."""
 
     required_arguments = 1
 

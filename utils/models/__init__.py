@@ -18,9 +18,11 @@ from .fcn import FCN, FCN8s, FCN16s, FCN32s
 from .limitations import LIMITATIONS
 from .mask_heads import HYPERCOLUMN, LAST_LAYER, MaskHead
 from .maskrcnn import course_maskrcnn
+from .attention import GlimpseClassifier, PooledClassifier, ResizedClassifier
 from .multiscale import DilatedCNN, MultiscaleCNN, OneLevelCNN, SharedCNN
 from .patchnet import PatchNet
 from .recurrent import RecurrentCNN, UntiedCNN
+from .scale_attention import ScaleFusionCNN
 from .sds import CFM, SDS
 from .trunk import TRUNK_SOURCE, FrozenTrunk
 from .upsampling import Upsample, bilinear_kernel
@@ -44,6 +46,9 @@ class ModelSpec:
     ``crowded`` is the share of crowded training scenes (``utils.data.Shapes``);
     ``pool``, when set, is how many training scenes the stream cycles through
     (for the proposal-based models, whose proposals cost more than a step).
+    ``scenes`` names the generator the model trains on: ``"shapes"``
+    (``utils.data.Shapes``) or ``"cluttered"`` (``utils.data.Cluttered``, chapter
+    8's classifiers, task ``"classify"``: cross-entropy on the scene's label).
     """
 
     name: str
@@ -59,6 +64,7 @@ class ModelSpec:
     trunk: str | None = None
     crowded: float = 0.0
     pool: int | None = None
+    scenes: str = "shapes"
 
 
 #: The FCN family works on 128x128 scenes: at 64x64 a stride-32 network would see a 2x2 score map
@@ -73,6 +79,13 @@ _FCN = {"chapter": "05_upsampling_skip_connections", "image_size": FCN_IMAGE_SIZ
 #: Chapters 3 and 4 compare their models at one budget: 2000 steps of 16 fresh scenes.
 _CH3 = {"chapter": "03_multiscale", "steps": 2000, "batch_size": 16}
 _CH4 = {"chapter": "04_iterative_refinement", "steps": 2000, "batch_size": 16, "task": "recurrent"}
+#: Chapter 8's classifiers: one budget, 64-pixel cluttered scenes, 32-pixel glimpses; every one reads the scene
+#: through chapter 3's trained shared CNN (frozen), copied from ``singlescale``.
+CLUTTERED_SIZE, GLIMPSE = 64, 32
+_CH8 = {"chapter": "08_attention", "steps": 1500, "batch_size": 32, "task": "classify", "scenes": "cluttered",
+        "image_size": CLUTTERED_SIZE, "init_from": "singlescale"}
+#: Chapter 8's scale fusions start from chapter 3's trained shared CNN (all three alike) and train 600 steps.
+_SCALES = {"chapter": "08_attention", "steps": 600, "batch_size": 16, "init_from": "multiscale"}
 
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
@@ -121,6 +134,25 @@ ZOO: dict[str, ModelSpec] = {
                   **{**_CH4, "task": "recurrent_last"}),
         ModelSpec("recurrent_detached", lambda: RecurrentCNN(NUM_CLASSES, instances=3, detach_labels=True),
                   "ablation: the recurrent network, no gradient through the labels between passes", **_CH4),
+        ModelSpec("avgpool", lambda: PooledClassifier("average"),
+                  "chapter 3's frozen CNN and a trained head on the 64-pixel scene, global average pooling, linear classifier", **_CH8),
+        ModelSpec("maxpool", lambda: PooledClassifier("max"),
+                  "the same CNN and classifier, global max pooling", **_CH8),
+        ModelSpec("attention", lambda: PooledClassifier("attention"),
+                  "the same CNN and classifier, soft attention pooling (a score per location, a softmax)", **_CH8),
+        ModelSpec("downsampled", lambda: ResizedClassifier(GLIMPSE),
+                  "the same CNN and classifier on the whole scene resized to 32 pixels", **_CH8),
+        ModelSpec("glimpse", lambda: GlimpseClassifier(GLIMPSE),
+                  "spatial transformer: a locator on the 32-pixel scene, the classifier on a 32-pixel glimpse", **_CH8),
+        ModelSpec("glimpse_zero_padding", lambda: GlimpseClassifier(GLIMPSE, padding_mode="zeros", normalise=True),
+                  "pitfall: the spatial transformer on standardised scenes with zero padding", **_CH8),
+        ModelSpec("scale_average", lambda: ScaleFusionCNN(NUM_CLASSES, "average"),
+                  "chapter 3's shared CNN scoring each pyramid level, the scores averaged over scales", **_SCALES),
+        ModelSpec("scale_max", lambda: ScaleFusionCNN(NUM_CLASSES, "max"),
+                  "chapter 3's shared CNN scoring each pyramid level, the maximum score over scales", **_SCALES),
+        ModelSpec("scale_attention", lambda: ScaleFusionCNN(NUM_CLASSES, "attention"),
+                  "chapter 3's shared CNN scoring each pyramid level, fused by per-pixel softmax weights over scales",
+                  **_SCALES),
         ModelSpec("sds", lambda trunk=None: SDS(trunk),
                   "SDS: box, region and both classifiers over proposals' fc7 features (64-pixel crops) of the frozen fcn8s",
                   task="sds", lr=1e-3, **_INSTANCE, pool=PROPOSAL_POOL),
@@ -141,4 +173,5 @@ ZOO: dict[str, ModelSpec] = {
 
 __all__ = ["ZOO", "ModelSpec", "Backbone", "FCN", "FCN32s", "FCN16s", "FCN8s", "MultiscaleCNN", "OneLevelCNN",
            "DilatedCNN", "RecurrentCNN", "UntiedCNN", "SharedCNN", "SDS", "CFM", "MaskHead", "FrozenTrunk",
-           "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel", "LIMITATIONS"]
+           "course_maskrcnn", "PatchNet", "Upsample", "bilinear_kernel", "LIMITATIONS", "PooledClassifier",
+           "GlimpseClassifier", "ResizedClassifier", "ScaleFusionCNN"]

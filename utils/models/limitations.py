@@ -1,8 +1,8 @@
 """What each shipped model cannot do: the model card's "limitations" line, one per ``ZOO`` entry.
 
 Kept beside the zoo, not in the manifest: a limitation belongs to the design,
-not to one training run. The chapters that compare the models (3, 4, 5 and
-7) lean on these limits; the model card lists them. ``tests/test_models.py`` checks every zoo model has one.
+not to one training run. The chapters that compare the models (3, 4, 5,
+7 and 8) lean on these limits; the model card lists them. ``tests/test_models.py`` checks every zoo model has one.
 """
 
 from .patchnet import PATCH_SIZE
@@ -28,6 +28,15 @@ LIMITATIONS: dict[str, str] = {
     "recurrent_untied": "A control: three times recurrent's parameters; cannot run more passes than it has networks.",
     "recurrent_last_loss": "An ablation: its earlier passes have no loss, so their labels need not be good.",
     "recurrent_detached": "An ablation: no gradient flows through the labels between passes.",
+    "avgpool": "Classifies one target among clutter, nothing more; every grid cell weighs alike, fragments included.",
+    "maxpool": "Classifies only; each channel keeps one location, so one misleading fragment can take a channel.",
+    "attention": "Classifies only; its attention map marks the target's telling parts, not its outline (a weak mask).",
+    "downsampled": "A control: sees the scene at half resolution, so a small target is a few pixels.",
+    "glimpse": "One glimpse, square, of a learned size: a target the locator misses is never seen at full resolution.",
+    "glimpse_zero_padding": "A pitfall on purpose: zero padding after normalising shows a frame no scene has.",
+    "scale_average": "A control: every scale weighs the same at every pixel, whatever the object's size.",
+    "scale_max": "A control: the most confident scale wins each pixel, right or wrong.",
+    "scale_attention": "No per-scale supervision (the paper's extra loss), and three scales only.",
     "sds": (
         "Cannot return an object no proposal traces; frozen fcn8s features; trained on a fixed pool of scenes, "
         "cycled."

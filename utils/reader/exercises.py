@@ -10,12 +10,14 @@ import numpy as np
 import torch
 
 from ..arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
+from ..chapters.attention import reinforce_loss
 from ..chapters.iterative_refinement import measured_field_by_pass
 from ..chapters.multiscale import iou_without_levels, receptive_field_per_level
 from ..chapters.patches_to_fcn import receptive_fields, sliding_window
 from ..chapters.segmentation_tasks import degraded_labels, mean_scores
 from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
 from ..metrics import confusion_matrix, interpolated_ap, iou_from_confusion, match_detections
+from ..models.attention import SoftAttentionPool, box_theta
 from ..models.multiscale import gaussian_pyramid
 from ..models.sds import crops
 from ..models.upsampling import bilinear_kernel
@@ -408,3 +410,54 @@ def check_region_crop(my_crop) -> str:
     if not isinstance(mine, torch.Tensor):
         return verdict(False, f"return the crop as a tensor, got {type(mine).__name__}")
     return compare("region crop", mine, crops(image, mask, box)[1], atol=1e-5)
+
+
+# Chapter 8 -------------------------------------------------------------------
+
+def check_attention_pool(function) -> str:
+    """Exercise 8.1: ``function(features (B, C, h, w), score: 1x1 conv) -> (B, C)``, soft attention pooling."""
+    torch.manual_seed(0)
+    reference = SoftAttentionPool(16)
+    features = torch.randn(3, 16, 5, 7)
+    mine, failed = attempt(function, features, reference.score)
+    if failed:
+        return failed
+    with torch.no_grad():
+        expected = reference(features)
+    if isinstance(mine, torch.Tensor) and mine.shape == expected.shape:
+        if torch.allclose(mine, features.mean((2, 3)), atol=1e-4):
+            return verdict(False, "that is average pooling: the weights must come from a softmax of the scores")
+    return compare("the pooled vectors", mine.detach() if isinstance(mine, torch.Tensor) else torch.tensor([]),
+                   expected, atol=1e-5)
+
+
+def check_zoom_theta(function) -> str:
+    """Exercise 8.2: ``function(box (4,) xyxy pixels, size) -> (2, 3)``, the affine matrix that samples the box."""
+    boxes = torch.tensor([[0.0, 0, 64, 64], [8, 24, 40, 56], [32, 0, 48, 16]])
+    for box in boxes:
+        mine, failed = attempt(function, box, 64)
+        if failed:
+            return failed
+        expected = box_theta(box[None], 64)[0]
+        answer = compare(f"theta for box {box.tolist()}", torch.as_tensor(mine, dtype=torch.float32), expected, 1e-5)
+        if not answer.startswith("correct"):
+            return answer
+    return verdict(True, "scale = box side / canvas side, translation = box centre in [-1, 1]: every box checked")
+
+
+def check_reinforce(function) -> str:
+    """Exercise 8.3: ``function(log_probs, rewards, baseline) -> loss`` whose gradient is REINFORCE's estimate."""
+    torch.manual_seed(0)
+    log_probs, rewards = torch.randn(8, requires_grad=True), torch.rand(8) + 1.0
+    for baseline in (0.0, 1.5):
+        mine, failed = attempt(function, log_probs, rewards, baseline)
+        if failed:
+            return failed
+        if not isinstance(mine, torch.Tensor) or mine.numel() != 1 or not mine.requires_grad:
+            return verdict(False, "return one number (a 0-d tensor) that still depends on log_probs")
+        (grad,) = torch.autograd.grad(mine, log_probs)
+        (expected,) = torch.autograd.grad(reinforce_loss(log_probs, rewards, baseline), log_probs)
+        if not torch.allclose(grad, expected, atol=1e-6):
+            return verdict(False, f"with baseline {baseline} your loss's gradient is off; it should push up the "
+                                  "log-probability of each action by how much better than the baseline it did")
+    return verdict(True, "the gradient is the mean of (reward - baseline) times the gradient of log pi")

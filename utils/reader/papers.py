@@ -27,6 +27,10 @@ _FARABET = {"source": "farabet2013scene", "dataset": "Stanford Background", "met
 _SDS = {"source": "hariharan2014sds", "dataset": "PASCAL VOC2012 val (SBD masks)", "metric": "mask AP at IoU 0.5 (APr)"}
 _HYPERCOLUMNS = {"source": "hariharan2015hypercolumns", "dataset": "PASCAL VOC2012 val (SBD masks)"}
 
+_STN = {"source": "jaderberg2015spatial", "dataset": "cluttered translated MNIST", "metric": "error"}
+_RAM = {"source": "mnih2014recurrent", "dataset": "cluttered MNIST (60x60, 4 distractors)", "metric": "error"}
+_SAT = {"source": "xu2015show", "dataset": "Flickr8k", "metric": "BLEU-4", "unit": ""}
+
 PAPERS: dict[str, Reported] = {
     "fcn32s": Reported(59.4, **_FCN),
     "fcn16s": Reported(62.4, **_FCN),
@@ -53,6 +57,17 @@ PAPERS: dict[str, Reported] = {
     "odena_overlap_1d": Reported(2, "odena2016checkerboard", "kernel 3, stride 2", "max / min overlap, 1-D", ":1"),
     "odena_overlap_2d": Reported(4, "odena2016checkerboard", "kernel 3, stride 2", "max / min overlap, 2-D", ":1"),
     "maskrcnn_ap": Reported(35.7, "he2017maskrcnn", "COCO test-dev", "mask AP (0.5:0.95), R-101-FPN"),
+    "stn_cnn": Reported(3.5, **_STN),
+    "stn_st_cnn": Reported(1.7, **_STN),
+    "stn_fcn": Reported(13.2, **_STN),
+    "stn_st_fcn": Reported(2.0, **_STN),
+    "ram_conv": Reported(8.09, **_RAM),
+    "ram_4": Reported(4.96, **_RAM),
+    "ram_6": Reported(4.08, **_RAM),
+    "ram_8": Reported(4.04, **_RAM),
+    "ram_random": Reported(14.4, **_RAM),
+    "sat_soft": Reported(19.5, **_SAT),
+    "sat_hard": Reported(21.3, **_SAT),
 }
 
 

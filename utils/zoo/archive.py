@@ -3,7 +3,8 @@
 ``pack`` writes every weights file named in a manifest, and the manifest, into
 one ``.tar.gz`` (what a GPU machine sends back). ``unpack`` reads such an
 archive, refuses it unless every file matches the sha256 its manifest records,
-and only then replaces the weights here; the chapters' checked outputs are
+and only then replaces the weights here (and the training seeds' records,
+``seeds.json``, when the archive carries them); the chapters' checked outputs are
 refreshed afterwards with ``python -m tests.notebook_outputs`` (``make
 refresh-outputs``). Used by ``make train-gpu`` and ``make unpack-zoo``.
 """
@@ -55,6 +56,9 @@ def unpack(archive: Path, weights_dir: Path = WEIGHTS_DIR) -> dict[str, dict]:
         for entry in manifest.values():
             shutil.copy(weights / entry["file"], weights_dir / entry["file"])
         shutil.copy(weights / MANIFEST.name, weights_dir / MANIFEST.name)
+        seeds = Path(scratch) / "extra" / "seeds.json"
+        if seeds.exists():
+            shutil.copy(seeds, weights_dir / seeds.name)
     return manifest
 
 

@@ -112,8 +112,8 @@ def save(name: str, model: nn.Module, info: dict, weights_dir: Path = WEIGHTS_DI
     """Write ``model``'s weights as ``NAME.safetensors`` and its manifest entry; returns the entry.
 
     ``info`` holds how it was trained (device, steps, seed, seconds, metrics...);
-    the file name, hash and parameter count (trainable parameters, a frozen
-    trunk excluded) are added here, and for a model with a trunk the sha256 of
+    the file name, hash and parameter count (trained parameters: a frozen
+    trunk, or frozen layers copied from another model, excluded) are added here, and for a model with a trunk the sha256 of
     the trunk weights it was trained on.
     """
     check_name(name)
@@ -123,7 +123,7 @@ def save(name: str, model: nn.Module, info: dict, weights_dir: Path = WEIGHTS_DI
     entry = {
         "file": path.name,
         "sha256": sha256(path),
-        "parameters": sum(v.numel() for k, v in model.named_parameters() if not is_trunk_key(k)),
+        "parameters": sum(v.numel() for k, v in model.named_parameters() if v.requires_grad and not is_trunk_key(k)),
         "torch": torch.__version__,
         **info,
     }

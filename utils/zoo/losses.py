@@ -2,7 +2,8 @@
 
 Dense cross-entropy (chapters 3 and 5), the patch classifier's loss on a
 random grid of patch centres (chapter 2), the recurrent network's loss on every
-pass or the last one only (chapter 4), and chapter 7's instance losses (``instance_training``).
+pass or the last one only (chapter 4), chapter 7's instance losses (``instance_training``) and
+chapter 8's scene classification.
 """
 
 from __future__ import annotations
@@ -48,5 +49,11 @@ def last_pass_loss(model: nn.Module, images: torch.Tensor, semantic: torch.Tenso
     return F.cross_entropy(model(images)[-1], semantic)
 
 
-LOSSES = {"dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, "recurrent_last": last_pass_loss,
+def classify_loss(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                  generator: torch.Generator) -> torch.Tensor:
+    """Cross-entropy of (B, NUM_CLASSES - 1) logits against (B,) labels 1..NUM_CLASSES-1 (background is no label)."""
+    return F.cross_entropy(model(images), labels - 1)
+
+
+LOSSES = {"classify": classify_loss, "dense": dense_loss, "patch": patch_loss, "recurrent": recurrent_loss, "recurrent_last": last_pass_loss,
           **INSTANCE_LOSSES}

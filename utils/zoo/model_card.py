@@ -1,6 +1,6 @@
 """HTML tables of the shipped models, read from the manifest: the model card page (``book/model_card.md``).
 
-Also the phrases chapters 3, 4, 5 and 7 glue about how their models were
+Also the phrases chapters 3, 4, 5, 7 and 8 glue about how their models were
 trained (``trained_on``, ``cumulative_steps``), so a retrained zoo rewrites them.
 """
 
@@ -89,15 +89,16 @@ def training_table() -> str:
 
 
 def seeds_table() -> str:
-    """One row per model a chapter compares by seed: its mIoU for each training seed on that chapter's scenes."""
+    """One row per model a chapter compares by seed: its mIoU (a classifier: accuracy) per training seed on that chapter's scenes."""
     rows = []
     for name, runs in read_records().items():
-        scores = {int(seed): run["metrics"]["miou"] for seed, run in runs.items()}
+        scores = {int(seed): run["metrics"].get("miou", run["metrics"].get("accuracy")) for seed, run in runs.items()}
         where = next(iter(runs.values()))["metrics"]
         cells = [f"{scores[seed]:.3f}" if seed in scores else "-" for seed in range(3)]
         values = list(scores.values())
         spread = f"{min(values):.3f} / {sum(values) / len(values):.3f} / {max(values):.3f}"
-        rows.append([f"<code>{name}</code>", f"{where['split']}, seed {where['seed']}, {where['length']} scenes",
+        metric = "mIoU" if "miou" in where else "accuracy"
+        rows.append([f"<code>{name}</code>", f"{metric}: {where['split']}, seed {where['seed']}, {where['length']} scenes",
                      *cells, spread, f"{max(values) - min(values):.3f}"])
     return _table(["model", "scored on", "seed 0 (shipped)", "seed 1", "seed 2", "min / mean / max", "range"], rows)
 
@@ -129,6 +130,14 @@ def instance_table() -> str:
                    "AP crowded"], rows)
 
 
+def classifier_table() -> str:
+    """One row per shipped classifier (chapter 8): accuracy, where it looked, its cost per image."""
+    rows = [[f"<code>{name}</code>", where, f"{m['accuracy']:.3f}", _recorded(m, "mass"), _recorded(m, "pointing"),
+             _recorded(m, "box_iou"), f"{m['multiply_adds'] / 1e6:.1f} M"] for name, m, where in scored("accuracy")]
+    return _table(["model", "evaluated on", "accuracy", "attention mass on target", "pointing game",
+                   "glimpse IoU with target box", "multiply-adds per image"], rows)
+
+
 def learning_curves() -> str:
     """The training loss of every shipped model whose record keeps its curve, one panel per chapter, as an HTML img.
 
@@ -142,8 +151,12 @@ def learning_curves() -> str:
     chapters = sorted({e["chapter"] for _, e in curves})
     if not chapters:
         return f"<p>No shipped record keeps its learning curve yet ({', '.join(missing)}).</p>"
-    fig, axes = plt.subplots(1, len(chapters), figsize=(4.2 * len(chapters), 3.0), squeeze=False)
-    for ax, chapter in zip(axes[0], chapters):
+    columns = min(3, len(chapters))  # three panels a row: the page column is about 1000 px wide
+    rows = -(-len(chapters) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(chapters):]:
+        ax.axis("off")
+    for ax, chapter in zip(axes.flat, chapters):
         for name, e in curves:
             if e["chapter"] == chapter:
                 steps, losses = zip(*e["loss_curve"])

@@ -3,7 +3,8 @@
 Semantic models: mIoU, pixel accuracy and per-class IoU over every pixel of
 ``length`` generated test scenes (optionally only the pixels near a true
 edge); a recurrent model adds its score after each pass (chapter 4); chapter
-7's instance methods report mask AP. The evaluation never moves the caller's
+7's instance methods report mask AP; chapter 8's classifiers their accuracy
+and where they looked (``classification``). The evaluation never moves the caller's
 model: the scenes go to the model's device.
 """
 
@@ -20,6 +21,7 @@ from ..bootstrap import miou_of, pixel_accuracy_of
 from ..data import NUM_CLASSES, Shapes
 from ..metrics import boundary_band, confusion_matrix, iou_from_confusion
 from ..models import FCN_IMAGE_SIZE, ZOO, RecurrentCNN
+from .classification import classification_metrics
 from .inference import in_chunks, predict
 from .instances import instance_metrics
 
@@ -117,6 +119,8 @@ def zoo_metrics(name: str, model: nn.Module | None, split: str = "test", seed: i
     if name in INSTANCE_METHODS:
         return instance_report(name, model, split, seed, length)
     spec = ZOO[name]
+    if spec.task == "classify":
+        return classification_metrics(model, split, seed, length, spec.image_size)
     metrics = evaluate_model(model, split, seed, length, spec.image_size)
     if isinstance(model, RecurrentCNN):
         metrics.update(refinement_metrics(model, split, seed, length, spec.image_size, model.max_passes or 5))

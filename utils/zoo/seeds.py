@@ -5,12 +5,15 @@ other test scenes; it says nothing about other training runs. So every model
 a chapter states a verdict about is trained again with seeds 1 and 2 (the
 shipped weights are seed 0), at exactly the zoo's recipe otherwise, and
 scored on the test scenes the chapter uses. The weights stay in
-``runs/seeds/`` (not shipped); their scores, and how each run was trained,
+``runs/seeds/`` (not shipped; a model that starts from another, such as
+FCN-16s from FCN-32s or chapter 8's classifiers from chapter 3's CNN, starts
+from that model's run with the same seed when there is one, so a seed is a
+whole pipeline retrained); their scores, and how each run was trained,
 are recorded in ``utils/weights/seeds.json``, which the chapters and the
 model card read, beside seed 0: the shipped weights scored on the same scenes
 (not retrained), so the spread over seeds compares like with like.
 ``python -m utils.zoo.seeds NAME... [--seeds 0 1 2]`` (``make seeds``) writes
-it. Used by chapters 3, 4 and 5 and the model card.
+it. Used by chapters 3, 4, 5 and 8 and the model card.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ TRAINED_KEYS = ("steps", "batch_size", "lr", "seed", "device", "train_seconds", 
 RECORDS, RUNS = WEIGHTS_DIR / "seeds.json", Path("runs") / "seeds"
 #: The test scenes each chapter scores on: (split, seed, scenes). Every seed of a model is scored on its chapter's.
 CHAPTER_SCENES = {"03_multiscale": ("test", 0, 200), "04_iterative_refinement": ("test", 0, 300),
-                  "05_upsampling_skip_connections": ("test", 0, 300)}
+                  "05_upsampling_skip_connections": ("test", 0, 300), "08_attention": ("test", 0, 1000)}
 
 
 def read_records(path: Path = RECORDS) -> dict[str, dict[str, dict]]:
@@ -47,6 +50,11 @@ def seed_scores(name: str, key: str = "miou", path: Path = RECORDS) -> dict[int,
 def miou(metrics: dict) -> float:
     """The default score of a seed record: its mIoU on the chapter's test scenes."""
     return metrics["miou"]
+
+
+def accuracy(metrics: dict) -> float:
+    """A classifier's score in a seed record (chapter 8): its accuracy on the chapter's test scenes."""
+    return metrics["accuracy"]
 
 
 def seed_differences(better: str, worse: str, seed0: float, pick_better: Callable[[dict], float] = miou,
@@ -84,12 +92,12 @@ def shipped_record(name: str) -> dict:
     return {"metrics": {**evaluation, **metrics}, "trained": trained}
 
 
-def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS) -> dict:
-    """Train ``name`` with ``seed`` into ``runs/seed{seed}`` and score it on its chapter's test scenes."""
+def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS, steps: int | None = None) -> dict:
+    """Train ``name`` with ``seed`` (the zoo's ``steps`` unless given) into ``runs/seed{seed}``; score it on its chapter's scenes."""
     evaluation = chapter_scenes(name)
     folder = runs / f"seed{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    entry = train(name, device, seed, weights_dir=folder, evaluation=evaluation)
+    entry = train(name, device, seed, steps, weights_dir=folder, evaluation=evaluation)
     trained = {key: entry[key] for key in TRAINED_KEYS}
     return {"metrics": entry["metrics"], "trained": trained}
 
@@ -100,17 +108,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="0 scores the shipped weights on the chapter's scenes (no training); others retrain")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--steps", type=int, default=None, help="override the zoo's steps (a dry run of make train-gpu)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in ZOO]
     if unknown:
         parser.error(unknown_names(unknown))
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be a positive number of optimisation steps, got {args.steps}")
     for name in args.names:
         for seed in args.seeds:
-            record = shipped_record(name) if seed == 0 else run_seed(name, seed, args.device)
+            record = shipped_record(name) if seed == 0 else run_seed(name, seed, args.device, steps=args.steps)
             records = read_records()  # read again: another run may have written its seeds meanwhile
             records.setdefault(name, {})[str(seed)] = record
             RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
-            print(f"{name} seed {seed}: {record['metrics'].get('miou')}")
+            score = {k: v for k, v in record["metrics"].items() if k in ("miou", "accuracy", "ap50")}
+            print(f"{name} seed {seed}: {score}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from ..data import Shapes
+from ..data import Cluttered, Shapes
 from ..models import ZOO, ModelSpec
 from ..models.upsampling import Upsample
 from . import checkpoints
@@ -115,6 +115,23 @@ def default_workers(device: torch.device) -> int:
     return 0 if device.type == "cpu" else max(0, min(12, (os.cpu_count() or 1) - 2))
 
 
+def training_scenes(spec: ModelSpec, length: int, seed: int) -> Shapes | Cluttered:
+    """The ``length`` training scenes ``spec`` names (``spec.scenes``), drawn with ``seed``."""
+    if spec.scenes == "cluttered":
+        return Cluttered("train", length, image_size=spec.image_size, seed=seed)
+    return Shapes("train", length, image_size=spec.image_size, seed=seed, crowded=spec.crowded)
+
+
+def param_groups(model: nn.Module, lr: float) -> list[dict]:
+    """The optimiser's parameter groups: the model's own ``param_groups(lr)`` if it has one, else one group at ``lr``.
+
+    Frozen parameters (a trunk) are left out.
+    """
+    if hasattr(model, "param_groups"):
+        return model.param_groups(lr)
+    return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+
+
 def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device,
         progress: bool = True, workers: int | None = None) -> tuple[float, list[float]]:
     """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule.
@@ -123,14 +140,14 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
     if ``None``); the batches, and so the result, do not depend on how many.
     Returns the seconds taken and the loss of every step.
     """
-    data = Shapes("train", spec.pool or steps * spec.batch_size, image_size=spec.image_size, seed=seed,
-                  crowded=spec.crowded)
+    data = training_scenes(spec, spec.pool or steps * spec.batch_size, seed)
     workers = default_workers(device) if workers is None else workers
     loader = DataLoader(Batches(data, spec.batch_size, spec.task, steps), batch_size=None, num_workers=workers,
                         pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=spec.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr, total_steps=steps, pct_start=0.1)
+    groups = param_groups(model, spec.lr)
+    optimizer = torch.optim.AdamW(groups, lr=spec.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in groups], total_steps=steps,
+                                                   pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
     losses = []
     # channels_last lets oneDNN / cuDNN pick their fastest convolutions (about 1.3x on a 2-core CPU).
