@@ -5,16 +5,21 @@
    ``bootstrap`` (noise scales: chapter 3 on), ``viz`` (pictures), ``timing``
    (load-robust timing), ``classical`` (the coins photograph: chapter 1),
    ``arithmetic`` (output sizes, transposed convolution: chapter 6),
-   ``bottom_up`` (superpixels, the tree: chapter 3), ``proposals`` (chapter 7).
-2. ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 to 7).
+   ``bottom_up`` (superpixels, the tree: chapter 3), ``receptive_field``
+   (measured by autograd: chapters 3 and 4), ``proposals`` (chapter 7),
+   ``verdicts`` (the one rule for a verdict on a paper's claim: chapter 2 on),
+   ``book_build`` (what differs while the book is built).
+2. ``utils.models``: the demo networks and the ``ZOO`` that names them (chapters 2 to 8).
 3. ``utils.zoo``: the shipped models in use: ``checkpoints``, ``inference``,
    ``scoring``, ``losses``, ``training``, chapter 7's ``instances`` and
-   ``instance_training``, ``model_card``, ``bench``, ``archive``.
+   ``instance_training``, chapter 8's ``classification``, ``seeds`` (the
+   compared models retrained with other seeds), ``model_card``, ``bench``, ``archive``.
 4. ``utils.chapters``: one module per lecture, named after it
    (``lectures/03_multiscale.ipynb`` <-> ``utils/chapters/multiscale.py``);
    a chapter imports only earlier chapters.
 5. ``utils.reader``: what the reader meets around the figures: ``glue``,
-   ``widgets`` and their ``twin``, ``papers``, ``exercises``, ``colab``.
+   ``widgets`` and their ``twin``, ``papers``, ``comparisons`` (a difference
+   with both its noises), ``exercises``, ``colab``.
 
 On top, the two commands, which nothing imports: ``python -m utils.train``
 and ``python -m utils.evaluate`` (parsing and printing only). Every chapter

@@ -8,6 +8,8 @@ hide them. Used by ``lectures/07_instance_segmentation``; the methods are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -24,6 +26,7 @@ from ..metrics import class_matches, mask_average_precision, mask_iou
 from ..models.mask_heads import MASK_SIZE
 from ..timing import best_seconds
 from ..zoo.instances import METHODS, detect_all
+from ..zoo.seeds import seed_differences
 
 #: Test scenes the widget can show of each kind (128x128, like the FCN family's).
 WIDGET_SCENES = 30
@@ -35,6 +38,29 @@ MATCHED, UNMATCHED, MISSED = (0.1, 0.85, 0.2), (1.0, 0.15, 0.15), (1.0, 1.0, 1.0
 NEAR_IOU = 0.1
 #: An object counts as merged (or split) when a detection covers this share of it.
 COVER_SHARE = 0.5
+
+
+def ap_seed_differences(better: str, worse: str, seed0: float, kind: str = "ordinary", key: str = "ap50",
+                        fixed: float | None = None) -> tuple[float, ...]:
+    """AP(``better``) - AP(``worse``) for every training seed, ``seed0`` (the chapter's own measurement) first.
+
+    Methods are ``METHODS``; SDS's box- and region-only classifiers are read
+    from ``sds``'s records (``ap50_box``, ``ap50_region``: AP50 only). ``kind``
+    is one of ``SCENE_KINDS``, ``key`` one of ap50, ap75, ap. A ``worse``
+    method that nothing trains (connected components read the shipped
+    FCN-8s) scores ``fixed`` whatever the seed.
+    """
+    if kind not in SCENE_KINDS:
+        raise ValueError(f"kind must be one of {tuple(SCENE_KINDS)}, got {kind!r}")
+    suffix = "_crowded" if kind == "crowded" else ""
+
+    def record(method: str) -> tuple[str, Callable[[dict], float]]:
+        name, tag = ("sds", method.removeprefix("sds")) if method.startswith("sds") else (method, "")
+        return name, lambda metrics: metrics[f"{key}{tag}{suffix}"]
+
+    (ours, pick_ours), (theirs, pick_theirs) = record(better), record(worse if fixed is None else better)
+    return seed_differences(ours, theirs, seed0, pick_ours,
+                            pick_theirs if fixed is None else lambda metrics: fixed)
 
 
 def check_threshold(name: str, value: float) -> None:

@@ -5,8 +5,9 @@ training path and full targets), training images per second of every zoo model
 on the CPU (and on CUDA when present), evaluation seconds per 1000 test scenes
 (chapter 7's pipelines in ``scoring.instance_workers()`` processes, also timed
 in this one), and the size of every shipped weights file. Prints one table;
-asserts nothing. Every rate is the best of interleaved repeats
-(``utils.timing.best_seconds``), so a busy spell of the machine cannot favour one row.
+asserts nothing. The data and training rates are the best of repeats
+(``utils.timing.best_seconds``); the loader, pipeline and evaluation times
+are single runs, so a busy spell of the machine can slow those rows.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -23,7 +24,8 @@ from ..metrics import boundary_band, confusion_matrix, iou_from_confusion
 from ..models import FCN_IMAGE_SIZE, ZOO, RecurrentCNN
 from .classification import classification_metrics
 from .inference import in_chunks, predict
-from .instances import instance_metrics
+from .checkpoints import WEIGHTS_DIR, load, source_dir
+from .instances import instance_metrics, models_read
 
 #: Scenes a semantic model is scored on unless told otherwise; instance methods (chapter 7) are slower per scene.
 DEFAULT_LENGTH, INSTANCE_LENGTH = 1000, 200
@@ -110,14 +112,16 @@ def refinement_metrics(model: nn.Module, split: str = "test", seed: int = 0, len
 
 
 def zoo_metrics(name: str, model: nn.Module | None, split: str = "test", seed: int = 0,
-                length: int = DEFAULT_LENGTH) -> dict:
+                length: int = DEFAULT_LENGTH, weights_dir: Path = WEIGHTS_DIR) -> dict:
     """What ``python -m utils.evaluate NAME`` reports for zoo model or method ``name`` (and the manifest records).
 
     Every semantic model: ``miou``, ``pixel_accuracy``, ``iou_per_class``; a
-    recurrent one adds its per-iteration scores; an instance method its mask AP.
+    recurrent one adds its per-iteration scores; an instance method its mask AP
+    (the other models its pipeline reads come from ``weights_dir`` when it
+    holds them: a mask head trained there refines the SDS trained there).
     """
     if name in INSTANCE_METHODS:
-        return instance_report(name, model, split, seed, length)
+        return instance_report(name, model, split, seed, length, weights_dir)
     spec = ZOO[name]
     if spec.task == "classify":
         return classification_metrics(model, split, seed, length, spec.image_size)
@@ -137,19 +141,22 @@ def instance_workers() -> int:
     return 0 if cores < 2 else min(cores, 15)
 
 
-def instance_report(name: str, model: nn.Module | None, split: str, seed: int, length: int) -> dict:
+def instance_report(name: str, model: nn.Module | None, split: str, seed: int, length: int,
+                    weights_dir: Path = WEIGHTS_DIR) -> dict:
     """``ap50``, ``ap75``, ``ap`` of instance method ``name`` on ordinary and (``_crowded``) on crowded scenes.
 
     ``sds`` also reports ``ap50_box`` / ``ap50_region``. ``model`` replaces the
     shipped one (``None`` for connected components, which only read the shipped
-    FCN-8s); scenes are 128x128, like FCN-8s's. The pipelines run on the CPU
+    FCN-8s); any other model the pipeline reads (SDS, under a mask head) comes
+    from ``weights_dir`` if it holds one, else is the shipped one. Scenes are 128x128, like FCN-8s's. The pipelines run on the CPU
     (proposals and NMS are NumPy), so a model trained elsewhere is scored
     through a CPU copy: the caller's model stays where it is.
     """
     methods = INSTANCE_METHODS[name]
-    models = None
+    models = {other: load(other, weights_dir=source_dir(other, weights_dir))
+              for other in models_read(methods) if other != name and source_dir(other, weights_dir) != WEIGHTS_DIR}
     if model is not None and name in ZOO:
-        models = {name: model if device_of(model).type == "cpu" else copy.deepcopy(model).cpu()}
+        models[name] = model if device_of(model).type == "cpu" else copy.deepcopy(model).cpu()
     report = {}
     for crowded, suffix in ((0.0, ""), (1.0, "_crowded")):
         results = instance_metrics(methods, split, seed, length, FCN_IMAGE_SIZE, models, instance_workers(), crowded)

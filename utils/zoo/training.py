@@ -200,7 +200,7 @@ def train(
     seconds, losses = fit(model, spec, steps, seed, torch_device, progress)
     if evaluation is None:
         evaluation = {**MANIFEST_EVAL, "length": INSTANCE_LENGTH} if name in INSTANCE_METHODS else MANIFEST_EVAL
-    metrics = zoo_metrics(name, model.eval(), **evaluation)
+    metrics = zoo_metrics(name, model.eval(), **evaluation, weights_dir=weights_dir)
     info = {
         "description": spec.description, "chapter": spec.chapter, "device": describe_device(torch_device),
         "steps": steps, "batch_size": spec.batch_size, "lr": spec.lr, "seed": seed, "init_from": spec.init_from,
