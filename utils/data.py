@@ -10,6 +10,12 @@ object in the frame, and later objects occlude earlier ones but leave at least
 objects of one class in contact, the case where one semantic label map
 cannot tell instances apart.
 
+A ``Distribution`` changes what scenes are drawn (chapter 9): a rare class
+(``RARE_CROSSES``: crosses are 5% of objects), only small or only large
+objects (``SMALL_OBJECTS``, ``LARGE_OBJECTS``: a training set and a shifted
+test set), and a void band of ``VOID`` pixels on every outline, the way PASCAL
+VOC's annotators left the pixels along an edge unlabelled.
+
 Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
 ``Cluttered`` draws the scenes of chapter 8 (attention) with the same
 renderer: one whole target shape among slivers of others.
@@ -18,9 +24,11 @@ renderer: one whole target shape among slivers of others.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+from skimage.segmentation import find_boundaries
 from torch.utils.data import Dataset
 
 CLASS_NAMES: tuple[str, ...] = ("background", "disk", "square", "triangle", "cross", "ring")
@@ -45,6 +53,47 @@ _CROWD_RADIUS_RANGE = (6 / 64, 14 / 64)
 _MIN_COLOUR_GAP = 0.6
 #: Largest swing of a texture around its base colour, per channel.
 _TEXTURE_AMPLITUDE = 0.15
+
+
+#: The label of a pixel no one labelled (PASCAL VOC's void): losses and metrics ignore it.
+VOID = 255
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Which scenes ``Shapes`` draws: ``class_shares`` (one share per object class, disk to ring, summing to 1;
+    ``None``: uniform), ``radius_range`` (object half-extent as a share of the image side), ``void_border``
+    (a 2-pixel band of ``VOID`` on every outline in the semantic map, as in PASCAL VOC)."""
+
+    class_shares: tuple[float, ...] | None = None
+    radius_range: tuple[float, float] = _RADIUS_RANGE
+    void_border: bool = False
+
+    def __post_init__(self) -> None:
+        shares = self.class_shares
+        if shares is not None and (len(shares) != NUM_CLASSES - 1 or min(shares) < 0 or abs(sum(shares) - 1) > 1e-6):
+            raise ValueError(f"class_shares must be {NUM_CLASSES - 1} non-negative shares summing to 1, got {shares}")
+        low, high = self.radius_range
+        if not 0 < low <= high <= 0.5:
+            raise ValueError(f"radius_range must satisfy 0 < low <= high <= 0.5 (shares of the side), got {self.radius_range}")
+
+    def object_class(self, u: float) -> int:
+        """The class (1..NUM_CLASSES-1) of a uniform draw ``u`` in [0, 1)."""
+        if self.class_shares is None:
+            return 1 + int(u * (NUM_CLASSES - 1))
+        return 1 + min(int(np.searchsorted(np.cumsum(self.class_shares), u, side="right")), NUM_CLASSES - 2)
+
+
+#: The scenes of chapters 1 to 8.
+STANDARD = Distribution()
+#: Chapter 9's rare class: crosses are 5% of objects, the other four shapes share the rest; VOC-style void outlines.
+RARE_CROSSES = Distribution(class_shares=(0.2375, 0.2375, 0.2375, 0.05, 0.2375), void_border=True)
+#: Chapter 9's shift: a training set of small objects only, a test set of large objects only.
+SMALL_OBJECTS = Distribution(radius_range=(3 / 64, 13 / 64))
+LARGE_OBJECTS = Distribution(radius_range=(13 / 64, 26 / 64))
+#: The distributions a zoo model can name (``ModelSpec.scenes`` and ``test_scenes``).
+DISTRIBUTIONS = {"shapes": STANDARD, "rare_crosses": RARE_CROSSES, "small_objects": SMALL_OBJECTS,
+                 "large_objects": LARGE_OBJECTS}
 
 
 def _shape_mask(cls: int, dx: np.ndarray, dy: np.ndarray, angle: float) -> np.ndarray:
@@ -114,12 +163,12 @@ def _placed(cls: int, radius: float, cy: float, cx: float, angle: float, image_s
     return cls, (rows, cols), _shape_mask(cls, dx, dy, angle)
 
 
-def _object_mask(u: list[float], image_size: int, ys: np.ndarray,
-                 xs: np.ndarray) -> tuple[int, tuple[slice, slice], np.ndarray]:
+def _object_mask(u: list[float], image_size: int, ys: np.ndarray, xs: np.ndarray,
+                 distribution: Distribution = STANDARD) -> tuple[int, tuple[slice, slice], np.ndarray]:
     """One object from five uniform numbers ``u`` (class, radius, centre y, centre x, angle), as ``_placed``."""
     u_cls, u_radius, u_y, u_x, u_angle = u
-    cls = 1 + int(u_cls * (NUM_CLASSES - 1))
-    lo, hi = _RADIUS_RANGE[0] * image_size, _RADIUS_RANGE[1] * image_size
+    cls = distribution.object_class(u_cls)
+    lo, hi = distribution.radius_range[0] * image_size, distribution.radius_range[1] * image_size
     radius = lo + (hi - lo) * u_radius
     # Centres keep most of the object in the frame: a shape cut in half by the border has no class.
     margin = min(_IN_FRAME * radius, (image_size - 1) / 2)
@@ -165,8 +214,9 @@ class _Canvas:
         return np.clip(self.image, 0.0, 1.0, out=self.image), self.instance, self.classes
 
 
-def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Draw one scene.
+def render_scene(rng: np.random.Generator, image_size: int,
+                 distribution: Distribution = STANDARD) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Draw one scene of ``distribution``.
 
     Returns ``image`` float32 (3,H,W) in [0,1], ``instance`` int64 (H,W) with
     0 for background and k for the k-th kept object, and the class of each
@@ -175,9 +225,9 @@ def render_scene(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray,
     canvas = _Canvas(rng, image_size)
     for _ in range(rng.integers(1, 5)):
         # One draw for all of the object's parameters: each rng call costs microseconds.
-        canvas.add(*_object_mask(rng.random(5).tolist(), image_size, canvas.ys, canvas.xs))
+        canvas.add(*_object_mask(rng.random(5).tolist(), image_size, canvas.ys, canvas.xs, distribution))
     if not canvas.classes:  # every draw fell off the image: draw the scene again
-        return render_scene(rng, image_size)
+        return render_scene(rng, image_size, distribution)
     return canvas.result()
 
 
@@ -261,14 +311,18 @@ class Shapes(Dataset):
     ``render_crowded_scene``: touching objects of one class), drawn from a
     random stream of their own under the same contract: ``True`` (1.0) for
     crowded scenes only, 0.5 for every second one (scenes 1, 3, 5, ...).
+    ``distribution`` (chapter 9) changes the ordinary scenes' classes and
+    sizes and may add ``VOID`` outlines to ``semantic``; ``STANDARD`` draws
+    the same bytes as before it existed.
     """
 
     def __init__(self, split: str, length: int, image_size: int = 64, seed: int = 0,
-                 crowded: float = 0.0) -> None:
+                 crowded: float = 0.0, distribution: Distribution = STANDARD) -> None:
         _check_scenes(split, length, image_size)
         if not 0 <= crowded <= 1:
             raise ValueError(f"crowded must be a share of scenes in [0, 1], got {crowded}")
         self.split, self.length, self.image_size, self.seed, self.crowded = split, length, image_size, seed, crowded
+        self.distribution = distribution
 
     def __len__(self) -> int:
         return self.length
@@ -279,11 +333,22 @@ class Shapes(Dataset):
             raise IndexError(f"index must be in 0..{self.length - 1}, got {index}")
         if math.floor((index + 1) * self.crowded) > math.floor(index * self.crowded):  # this scene is a crowded one
             return render_crowded_scene(np.random.default_rng([self.seed, SPLITS[self.split], index, 1]), self.image_size)
-        return render_scene(np.random.default_rng([self.seed, SPLITS[self.split], index]), self.image_size)
+        return render_scene(np.random.default_rng([self.seed, SPLITS[self.split], index]), self.image_size,
+                            self.distribution)
+
+    def semantic(self, instance: np.ndarray, classes: list[int]) -> np.ndarray:
+        """The (H, W) int64 class map of a raw scene, with ``VOID`` outlines if the distribution has them."""
+        semantic = np.array([0] + classes, dtype=np.int64)[instance]
+        if self.distribution.void_border:
+            semantic[find_boundaries(instance, mode="thick")] = VOID
+        return semantic
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         image, instance, classes = self.scene(index)
-        return torch.from_numpy(image), instance_targets(instance, classes)
+        target = instance_targets(instance, classes)
+        if self.distribution.void_border:
+            target["semantic"] = torch.from_numpy(self.semantic(instance, classes))
+        return torch.from_numpy(image), target
 
     def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
         """Images (B,3,H,W) and semantic maps (B,H,W) for ``indices``: the fast path for training."""
@@ -291,7 +356,7 @@ class Shapes(Dataset):
         for i in indices:
             image, instance, classes = self.scene(int(i))
             images.append(image)
-            semantics.append(np.array([0] + classes, dtype=np.int64)[instance])
+            semantics.append(self.semantic(instance, classes))
         return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(semantics))
 
 

@@ -6,6 +6,9 @@ IoU ``null``). Each model segments every pixel with its ``segment`` method, on
 scenes of the size it was trained on (``ZOO[name].image_size``). The command
 only parses and prints: the scoring is ``utils.zoo.scoring``. Chapter 7 names
 it for the instance methods; the README's retraining recipes and ``make train-gpu`` run it.
+``--data voc:PATH [--split val]`` scores a model trained there with
+``python -m utils.train NAME --data voc:PATH`` (read from ``runs/`` unless
+``--weights-dir`` says otherwise; chapter 9).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 
 from .data import CLASS_NAMES
 from .models import ZOO
+from .voc import DataFolderError
 from .zoo import checkpoints
+from .zoo.folders import evaluate_on_folder, load_folder_model
 from .zoo.scoring import DEFAULT_LENGTH, INSTANCE_LENGTH, INSTANCE_METHODS, zoo_metrics
 
 
@@ -45,6 +50,23 @@ def print_table(results: dict, split: str, seed: int) -> None:
             print(f"{name:<22}{r['accuracy']:9.3f}{''.join(where)}{r['multiply_adds'] / 1e6:13.1f} M")
 
 
+def evaluate_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``--data``: load each model trained on the folder, score it on ``--split``, print or ``--json``."""
+    results = {}
+    try:
+        for name in args.names:
+            model, classes = load_folder_model(name, args.weights_dir or checkpoints.EXPERIMENTS_DIR)
+            results[name] = evaluate_on_folder(model, classes, args.data, args.split, ZOO[name].image_size)
+    except DataFolderError as err:
+        parser.exit(2, f"error: {err}\n")
+    if args.json:
+        print(json.dumps(results))
+        return
+    print(f"{args.data}, {args.split} split\n{'model':<22}{'mIoU':>8}{'pix acc':>9}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['miou']:8.4f}{r['pixel_accuracy']:9.4f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     names = [*ZOO, *(m for m in INSTANCE_METHODS if m not in ZOO)]
     parser = argparse.ArgumentParser(prog="python -m utils.evaluate", description=__doc__.splitlines()[0])
@@ -54,9 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--length", type=int, default=None,
                         help=f"scenes to evaluate (default {DEFAULT_LENGTH}; {INSTANCE_LENGTH} for instance methods)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--weights-dir", type=Path, default=checkpoints.WEIGHTS_DIR,
-                        help="read the models from here (e.g. an experiment's folder; default: the shipped weights)")
+    parser.add_argument("--weights-dir", type=Path, default=None,
+                        help="read the models from here (e.g. an experiment's folder; default: the shipped weights, "
+                             f"or ./{checkpoints.EXPERIMENTS_DIR} with --data)")
+    parser.add_argument("--data", default=None, metavar="voc:PATH",
+                        help="score models trained on a VOC-layout folder with utils.train --data, on its --split")
     args = parser.parse_args(argv)
+    if args.data is not None:
+        evaluate_folder(args, parser)
+        return
+    args.weights_dir = args.weights_dir or checkpoints.WEIGHTS_DIR
     unknown = [n for n in args.names if n not in names]
     if unknown:
         parser.error(checkpoints.unknown_names(unknown, names))

@@ -6,7 +6,9 @@ runs on CUDA with bfloat16 mixed precision when there is a GPU and on the CPU
 otherwise, and ends by evaluating on the test split and writing the weights and
 their manifest entry. The command only parses and prints: the training is
 ``utils.zoo.training``; chapter 2 (section 2.5) shows its loop. The README's
-retraining recipes and ``make train`` run it.
+retraining recipes and ``make train`` run it. ``--data voc:PATH`` trains one
+architecture on a folder of your own images instead (``utils.zoo.folders``,
+chapter 9).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import argparse
 from pathlib import Path
 
 from .models import ZOO
+from .voc import DataFolderError
 from .zoo import checkpoints
+from .zoo.folders import check_model, open_folder, train_on_folder
 from .zoo.scoring import MANIFEST_EVAL
 from .zoo.training import resolve_device, train
 
-#: Where runs that depart from the zoo's recipe go unless told otherwise (ignored by git).
-EXPERIMENTS_DIR = Path("runs")
+EXPERIMENTS_DIR = checkpoints.EXPERIMENTS_DIR
 
 
 def output_dir(args: argparse.Namespace) -> Path:
@@ -31,8 +34,8 @@ def output_dir(args: argparse.Namespace) -> Path:
     """
     if args.weights_dir is not None:
         return args.weights_dir
-    recipe = args.steps is None and args.seed == 0
-    return checkpoints.WEIGHTS_DIR if recipe or args.replace_shipped else EXPERIMENTS_DIR
+    recipe = args.steps is None and args.seed == 0 and args.data is None
+    return checkpoints.WEIGHTS_DIR if recipe or (args.replace_shipped and args.data is None) else EXPERIMENTS_DIR
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
                         help="write a run with other --steps or --seed over the shipped weights")
     parser.add_argument("--eval-scenes", type=int, default=None,
                         help="test scenes for the manifest's metrics (default: the zoo's; fewer for a dry run)")
+    parser.add_argument("--data", default=None, metavar="voc:PATH",
+                        help="train on a PASCAL VOC-layout folder of your own images instead (one model, from "
+                             f"scratch, into ./{EXPERIMENTS_DIR}; see lectures/09_your_own_data)")
     return parser
 
 
@@ -64,6 +70,14 @@ def refusal(args: argparse.Namespace, names: list[str]) -> str | None:
         return f"--steps must be a positive number of optimisation steps, got {args.steps}"
     if args.eval_scenes is not None and args.eval_scenes < 1:
         return f"--eval-scenes must be a positive number of scenes, got {args.eval_scenes}"
+    if args.data is not None:
+        if args.all or len(names) != 1:
+            return "--data trains one model at a time: name it (e.g. fcn8s), without --all"
+        try:
+            check_model(names[0])
+            open_folder(args.data, "train")
+        except DataFolderError as err:
+            return str(err)
     try:
         resolve_device(args.device)
     except ValueError as err:
@@ -76,11 +90,20 @@ def main(argv: list[str] | None = None) -> None:
     args = options.parse_args(argv)
     names = list(ZOO) if args.all else args.names
     if problem := refusal(args, names):
-        options.error(problem)
+        options.exit(2, f"{options.prog}: error: {problem}\n")  # one line: the usage would bury it
     weights_dir = output_dir(args)
     weights_dir.mkdir(parents=True, exist_ok=True)
     if weights_dir != checkpoints.WEIGHTS_DIR:
         print(f"writing weights and manifest to {weights_dir}/ (the shipped weights stay as they are)")
+    if args.data is not None:
+        try:
+            entry = train_on_folder(names[0], args.data, args.steps, args.seed, args.device, weights_dir)
+        except DataFolderError as err:
+            options.exit(2, f"error: {err}\n")
+        score = f", val mIoU {entry['metrics']['miou']:.4f}" if "metrics" in entry else ""
+        print(f"{names[0]}: {entry['num_classes']} classes from {args.data}{score}, "
+              f"{entry['train_seconds']} s on {entry['device']}")
+        return
     evaluation = None if args.eval_scenes is None else {**MANIFEST_EVAL, "length": args.eval_scenes}
     for name in names:
         try:

@@ -47,8 +47,14 @@ class ModelSpec:
     ``pool``, when set, is how many training scenes the stream cycles through
     (for the proposal-based models, whose proposals cost more than a step).
     ``scenes`` names the generator the model trains on: ``"shapes"``
-    (``utils.data.Shapes``) or ``"cluttered"`` (``utils.data.Cluttered``, chapter
-    8's classifiers, task ``"classify"``: cross-entropy on the scene's label).
+    (``utils.data.Shapes``), one of ``utils.data.DISTRIBUTIONS`` (chapter 9's
+    rare class or small objects), or ``"cluttered"`` (``utils.data.Cluttered``, chapter
+    8's classifiers, task ``"classify"``: cross-entropy on the scene's label);
+    ``test_scenes`` the distribution it is scored on (``scenes`` if ``None``).
+    ``augment`` passes every training scene through chapter 9's joint
+    augmentation (``utils.augment``). The dense tasks ``"dense_weighted"``,
+    ``"dense_dice"`` and ``"dense_focal"`` train with chapter 9's losses for a
+    rare class (``utils.imbalance``).
     """
 
     name: str
@@ -65,6 +71,8 @@ class ModelSpec:
     crowded: float = 0.0
     pool: int | None = None
     scenes: str = "shapes"
+    test_scenes: str | None = None
+    augment: bool = False
 
 
 #: The FCN family works on 128x128 scenes: at 64x64 a stride-32 network would see a 2x2 score map
@@ -84,6 +92,17 @@ _CH4 = {"chapter": "04_iterative_refinement", "steps": 2000, "batch_size": 16, "
 CLUTTERED_SIZE, GLIMPSE = 64, 32
 _CH8 = {"chapter": "08_attention", "steps": 1500, "batch_size": 32, "task": "classify", "scenes": "cluttered",
         "image_size": CLUTTERED_SIZE, "init_from": "singlescale"}
+#: Chapter 9's small FCN (chapter 3's dilated CNN, a 65-pixel window, and its per-pixel classifier): one budget.
+_CH9 = {"chapter": "09_your_own_data", "steps": 1500, "batch_size": 16}
+_RARE = {**_CH9, "scenes": "rare_crosses"}
+_SMALL = {**_CH9, "scenes": "small_objects", "test_scenes": "large_objects"}
+
+
+def small_fcn() -> nn.Module:
+    """Chapter 9's small FCN: the wide single-scale network of chapter 3 (dilated convolutions), fresh."""
+    return MultiscaleCNN(NUM_CLASSES, levels=1, features=DilatedCNN())
+
+
 #: Chapter 8's scale fusions start from chapter 3's trained shared CNN (all three alike) and train 600 steps.
 _SCALES = {"chapter": "08_attention", "steps": 600, "batch_size": 16, "init_from": "multiscale"}
 
@@ -153,6 +172,17 @@ ZOO: dict[str, ModelSpec] = {
         ModelSpec("scale_attention", lambda: ScaleFusionCNN(NUM_CLASSES, "attention"),
                   "chapter 3's shared CNN scoring each pyramid level, fused by per-pixel softmax weights over scales",
                   **_SCALES),
+        ModelSpec("small_plain", small_fcn, "chapter 9's small FCN trained on small objects, no augmentation",
+                  **_SMALL),
+        ModelSpec("small_augmented", small_fcn,
+                  "chapter 9's small FCN trained on small objects through joint flips, rotations and zoom",
+                  augment=True, **_SMALL),
+        ModelSpec("rare_ce", small_fcn, "chapter 9's small FCN where crosses are rare, cross-entropy", **_RARE),
+        ModelSpec("rare_weighted", small_fcn, "the same, cross-entropy with median-frequency class weights",
+                  task="dense_weighted", **_RARE),
+        ModelSpec("rare_dice", small_fcn, "the same, soft Dice loss averaged over classes", task="dense_dice",
+                  **_RARE),
+        ModelSpec("rare_focal", small_fcn, "the same, focal loss (gamma = 2)", task="dense_focal", **_RARE),
         ModelSpec("sds", lambda trunk=None: SDS(trunk),
                   "SDS: box, region and both classifiers over proposals' fc7 features (64-pixel crops) of the frozen fcn8s",
                   task="sds", lr=1e-3, **_INSTANCE, pool=PROPOSAL_POOL),

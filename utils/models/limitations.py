@@ -2,7 +2,7 @@
 
 Kept beside the zoo, not in the manifest: a limitation belongs to the design,
 not to one training run. The chapters that compare the models (3, 4, 5,
-7 and 8) lean on these limits; the model card lists them. ``tests/test_models.py`` checks every zoo model has one.
+7, 8 and 9) lean on these limits; the model card lists them. ``tests/test_models.py`` checks every zoo model has one.
 """
 
 from .patchnet import PATCH_SIZE
@@ -37,6 +37,12 @@ LIMITATIONS: dict[str, str] = {
     "scale_average": "A control: every scale weighs the same at every pixel, whatever the object's size.",
     "scale_max": "A control: the most confident scale wins each pixel, right or wrong.",
     "scale_attention": "No per-scale supervision (the paper's extra loss), and three scales only.",
+    "small_plain": "Trained on small objects only, on purpose: it has never seen a large one.",
+    "small_augmented": "Trained on small objects only; zooming in is all it knows of large ones.",
+    "rare_ce": "Trained where crosses are 5% of objects, with plain cross-entropy: the rare class is barely learned.",
+    "rare_weighted": "Median-frequency weights from one training distribution; other class mixes need new weights.",
+    "rare_dice": "Soft Dice over one batch: a class absent from a batch still counts, as a perfect score.",
+    "rare_focal": "One focusing parameter (gamma = 2), the paper's default, not tuned for our scenes.",
     "sds": (
         "Cannot return an object no proposal traces; frozen fcn8s features; trained on a fixed pool of scenes, "
         "cycled."

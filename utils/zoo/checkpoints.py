@@ -23,6 +23,8 @@ from ..models import ZOO, FrozenTrunk
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
+#: Where runs that depart from the zoo's recipe go unless told otherwise (ignored by git).
+EXPERIMENTS_DIR = Path("runs")
 
 
 class CheckpointError(RuntimeError):

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..bootstrap import miou_of, pixel_accuracy_of
-from ..data import NUM_CLASSES, Shapes
+from ..data import DISTRIBUTIONS, NUM_CLASSES, STANDARD, VOID, Distribution, Shapes
 from ..metrics import boundary_band, confusion_matrix, iou_from_confusion
 from ..models import FCN_IMAGE_SIZE, ZOO, RecurrentCNN
 from .classification import classification_metrics
@@ -45,9 +45,9 @@ def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters(), torch.empty(0)).device
 
 
-def scene_batches(split: str, seed: int, length: int, image_size: int):
+def scene_batches(split: str, seed: int, length: int, image_size: int, distribution: Distribution = STANDARD):
     """``(images (B, 3, H, W), semantic (B, H, W))`` for ``length`` scenes of ``split``, SCENES_PER_BATCH at a time."""
-    data = Shapes(split, length, image_size=image_size, seed=seed)
+    data = Shapes(split, length, image_size=image_size, seed=seed, distribution=distribution)
     for start in range(0, length, SCENES_PER_BATCH):
         yield data.batch(range(start, min(start + SCENES_PER_BATCH, length)))
 
@@ -56,10 +56,10 @@ def scene_batches(split: str, seed: int, length: int, image_size: int):
 def band_confusions_of(pred: torch.Tensor, semantic: torch.Tensor, widths: tuple[int, ...] = ()) -> dict:
     """Confusion matrices (NUM_CLASSES, NUM_CLASSES) of label maps ``pred`` against ``semantic`` (both (B, H, W)).
 
-    Key ``"all"``: every pixel. Key ``w`` for each of ``widths``: only pixels
+    Key ``"all"``: every labelled pixel (``VOID`` left out). Key ``w`` for each of ``widths``: only pixels
     within ``w`` pixels of a true label edge (``metrics.boundary_band``).
     """
-    totals = {"all": confusion_matrix(pred, semantic, NUM_CLASSES)}
+    totals = {"all": confusion_matrix(pred, semantic, NUM_CLASSES, ignore_index=VOID)}
     for width in widths:
         band = boundary_band(semantic, width)
         totals[width] = confusion_matrix(pred[band], semantic[band], NUM_CLASSES)
@@ -67,11 +67,11 @@ def band_confusions_of(pred: torch.Tensor, semantic: torch.Tensor, widths: tuple
 
 
 def band_confusions(model: nn.Module, split: str = "test", seed: int = 0, length: int = DEFAULT_LENGTH,
-                    image_size: int = 64, widths: tuple[int, ...] = ()) -> dict:
+                    image_size: int = 64, widths: tuple[int, ...] = (), distribution: Distribution = STANDARD) -> dict:
     """``band_confusions_of`` ``model``'s labels over ``length`` scenes of ``split``, summed batch by batch."""
     totals = {key: torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64) for key in ("all", *widths)}
     device = device_of(model)
-    for images, semantic in scene_batches(split, seed, length, image_size):
+    for images, semantic in scene_batches(split, seed, length, image_size, distribution):
         for key, counts in band_confusions_of(predict(model, images.to(device)).cpu(), semantic, widths).items():
             totals[key] += counts
     return totals
@@ -87,10 +87,10 @@ def summarise(confusion: torch.Tensor) -> dict:
 
 
 def evaluate_model(model: nn.Module, split: str = "test", seed: int = 0, length: int = DEFAULT_LENGTH,
-                   image_size: int = 64) -> dict:
+                   image_size: int = 64, distribution: Distribution = STANDARD) -> dict:
     """Metrics of ``model`` (put in eval mode, left on its device) on ``length`` scenes of ``split`` made with ``seed``."""
     model.eval()
-    return summarise(band_confusions(model, split, seed, length, image_size)["all"])
+    return summarise(band_confusions(model, split, seed, length, image_size, distribution=distribution)["all"])
 
 
 @torch.no_grad()
@@ -125,7 +125,8 @@ def zoo_metrics(name: str, model: nn.Module | None, split: str = "test", seed: i
     spec = ZOO[name]
     if spec.task == "classify":
         return classification_metrics(model, split, seed, length, spec.image_size)
-    metrics = evaluate_model(model, split, seed, length, spec.image_size)
+    metrics = evaluate_model(model, split, seed, length, spec.image_size,
+                             DISTRIBUTIONS[spec.test_scenes or spec.scenes])
     if isinstance(model, RecurrentCNN):
         metrics.update(refinement_metrics(model, split, seed, length, spec.image_size, model.max_passes or 5))
     return metrics

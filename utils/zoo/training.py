@@ -19,7 +19,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from ..data import Cluttered, Shapes
+from ..augment import augment_batch, joint_augmentation
+from ..data import DISTRIBUTIONS, Cluttered, Shapes
 from ..models import ZOO, ModelSpec
 from ..models.upsampling import Upsample
 from . import checkpoints
@@ -69,10 +70,12 @@ class Batches(Dataset):
     parallel without changing them.
     """
 
-    def __init__(self, data: Shapes, batch_size: int, task: str, steps: int | None = None) -> None:
+    def __init__(self, data: Shapes, batch_size: int, task: str, steps: int | None = None,
+                 augment: bool = False) -> None:
         self.data, self.batch_size, self.task = data, batch_size, task
         self.steps = len(data) // batch_size if steps is None else steps
         self.made: dict[int, tuple[torch.Tensor, dict]] = {}
+        self.augment = joint_augmentation(data.image_size) if augment else None
 
     def __len__(self) -> int:
         return self.steps
@@ -87,7 +90,10 @@ class Batches(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | list[dict]]:
         indices = [i % len(self.data) for i in range(index * self.batch_size, (index + 1) * self.batch_size)]
         if self.task not in TARGETS:
-            return self.data.batch(indices)
+            images, semantic = self.data.batch(indices)
+            if self.augment is None:
+                return images, semantic
+            return augment_batch(images, semantic, self.augment, generator_seed=self.data.seed * 1_000_003 + index)
         items = [self.item(i) for i in indices]
         return torch.stack([image for image, _ in items]), [target for _, target in items]
 
@@ -119,7 +125,8 @@ def training_scenes(spec: ModelSpec, length: int, seed: int) -> Shapes | Clutter
     """The ``length`` training scenes ``spec`` names (``spec.scenes``), drawn with ``seed``."""
     if spec.scenes == "cluttered":
         return Cluttered("train", length, image_size=spec.image_size, seed=seed)
-    return Shapes("train", length, image_size=spec.image_size, seed=seed, crowded=spec.crowded)
+    return Shapes("train", length, image_size=spec.image_size, seed=seed, crowded=spec.crowded,
+                  distribution=DISTRIBUTIONS[spec.scenes])
 
 
 def param_groups(model: nn.Module, lr: float) -> list[dict]:
@@ -133,16 +140,20 @@ def param_groups(model: nn.Module, lr: float) -> list[dict]:
 
 
 def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.device,
-        progress: bool = True, workers: int | None = None) -> tuple[float, list[float]]:
+        progress: bool = True, workers: int | None = None, batches: Dataset | None = None) -> tuple[float, list[float]]:
     """Train ``model`` in place for ``steps`` AdamW steps with a one-cycle schedule.
 
     Batches are made by ``workers`` ``DataLoader`` processes (``default_workers``
     if ``None``); the batches, and so the result, do not depend on how many.
-    Returns the seconds taken and the loss of every step.
+    ``batches`` replaces the zoo's stream of ``spec``'s scenes (chapter 9: a
+    folder of your images). Returns the seconds taken and the loss of every step.
     """
-    data = training_scenes(spec, spec.pool or steps * spec.batch_size, seed)
+    if batches is None:
+        data = training_scenes(spec, spec.pool or steps * spec.batch_size, seed)
+        batches = Batches(data, spec.batch_size, spec.task, steps, spec.augment)
     workers = default_workers(device) if workers is None else workers
-    loader = DataLoader(Batches(data, spec.batch_size, spec.task, steps), batch_size=None, num_workers=workers,
+    loader = DataLoader(batches, batch_size=None,
+                        num_workers=workers,
                         pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
     groups = param_groups(model, spec.lr)
     optimizer = torch.optim.AdamW(groups, lr=spec.lr, weight_decay=1e-4)
