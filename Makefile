@@ -52,11 +52,12 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m utils.zoo.bench
 
-## seeds: retrain the models chapters 3, 4, 5 and 8 compare with seeds 1 and 2, and score the shipped ones (seed 0)
+## seeds: retrain the models chapters 3, 4, 5, 7, 8 and 9 compare with seeds 1 and 2, and score the shipped ones (seed 0)
 ## on the same scenes; the scores go to utils/weights/seeds.json
 SEED_MODELS ?= singlescale multiscale half_only quarter_only wide_singlescale recurrent recurrent_one_pass \
 	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear \
-	avgpool maxpool attention downsampled glimpse scale_average scale_max scale_attention
+	avgpool maxpool attention downsampled glimpse scale_average scale_max scale_attention \
+	small_plain small_augmented rare_ce rare_weighted rare_dice rare_focal sds last_layer hypercolumn
 seeds: $(STAMP)
 	$(BIN)/python -m utils.zoo.seeds $(SEED_MODELS)
 

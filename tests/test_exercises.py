@@ -173,3 +173,21 @@ def test_the_fill_in_checkers_of_chapter_8_accept_the_solutions_and_refuse_near_
     assert exercises.check_zoom_theta(half_pixel_off).startswith("not yet")
     assert exercises.check_reinforce(lambda lp, r, b: -((r - b) * lp).mean()).startswith("correct")
     assert exercises.check_reinforce(lambda lp, r, b: -(r * lp).mean()).startswith("not yet"), "ignores the baseline"
+
+
+def test_the_fill_in_checkers_of_chapter_9_accept_the_solutions():
+    from utils.imbalance import soft_dice_loss
+    from utils.metrics import confusion_matrix, iou_from_confusion
+
+    def my_dataset_miou(predictions, labels, num_classes):
+        return iou_from_confusion(confusion_matrix(predictions, labels, num_classes, ignore_index=255)).nanmean().item()
+
+    def per_scene(predictions, labels, num_classes):
+        return np.mean([my_dataset_miou(p[None], t[None], num_classes) for p, t in zip(predictions, labels)])
+
+    assert exercises.check_dataset_miou(my_dataset_miou).startswith("correct")
+    assert "per-scene" in exercises.check_dataset_miou(per_scene)
+    assert "void" in exercises.check_dataset_miou(
+        lambda p, t, c: my_dataset_miou(p, t.where(t != 255, 0), c))
+    assert exercises.check_dice_loss(soft_dice_loss).startswith("correct")
+    assert exercises.check_dice_loss(lambda s, t: soft_dice_loss(s, t, smooth=0.0)).startswith("not yet")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from utils.chapters.iterative_refinement import second_pass_on_other_labels
-from utils.data import NUM_CLASSES, Shapes
+from utils.data import DISTRIBUTIONS, NUM_CLASSES, Shapes
 from utils.metrics import mean_iou
 from utils.models import ZOO
 from utils.zoo import checkpoints, scoring
@@ -19,8 +19,9 @@ UNSEEN = 20261124
 @pytest.mark.parametrize("name", SEMANTIC)
 def test_semantic_model_reproduces_its_manifest_metrics(name):
     recorded = MANIFEST[name]["metrics"]
-    measured = scoring.evaluate_model(checkpoints.load(name), recorded["split"], recorded["seed"],
-                                       recorded["length"], ZOO[name].image_size)
+    spec = ZOO[name]
+    measured = scoring.evaluate_model(checkpoints.load(name), recorded["split"], recorded["seed"], recorded["length"],
+                                       spec.image_size, DISTRIBUTIONS[spec.test_scenes or spec.scenes])
     assert measured["miou"] == pytest.approx(recorded["miou"], abs=1e-4)
     assert measured["pixel_accuracy"] == pytest.approx(recorded["pixel_accuracy"], abs=1e-4)
 
@@ -92,12 +93,13 @@ SAME_BUDGET = [("singlescale", "multiscale"), ("multiscale", "half_only"), ("mul
                ("multiscale", "wide_singlescale"), ("multiscale", "multiscale_dropout"), ("multiscale", "recurrent"),
                ("recurrent", "recurrent_one_pass"), ("recurrent", "recurrent_untied"),
                ("recurrent", "recurrent_last_loss"), ("recurrent", "recurrent_detached"), ("last_layer", "hypercolumn"),
-               ("sds", "cfm")]
+               ("sds", "cfm"), ("small_plain", "small_augmented"), ("rare_ce", "rare_weighted"),
+               ("rare_ce", "rare_dice"), ("rare_ce", "rare_focal")]
 
 
 @pytest.mark.parametrize("pair", SAME_BUDGET, ids="-".join)
 def test_compared_models_had_the_same_training(pair):
-    """Chapters 3, 4 and 7 compare these pairs as 'trained the same way': same steps, batches, rate, seed, device."""
+    """Chapters 3, 4, 7 and 9 compare these pairs as 'trained the same way': same steps, batches, rate, seed, device."""
     first, second = (MANIFEST[name] for name in pair)
     for key in ("steps", "batch_size", "lr", "seed", "image_size", "device", "init_from"):
         assert first[key] == second[key], key

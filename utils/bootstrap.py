@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from .data import VOID
 from .metrics import ap_from_matches, confusion_matrix, iou_from_confusion, scene_matches
 
 #: Bootstrap draws per interval, everywhere in the course (the chapters glue it).
@@ -21,11 +22,11 @@ RESAMPLES = 1000
 
 
 def scene_confusions(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """One confusion matrix per scene: (N, H, W) label maps -> int64 (N, num_classes, num_classes)."""
+    """One confusion matrix per scene: (N, H, W) label maps -> int64 (N, num_classes, num_classes); ``VOID`` left out."""
     if predictions.shape != targets.shape or predictions.dim() != 3:
         raise ValueError(f"predictions and targets must both be (N, H, W), got {tuple(predictions.shape)} "
                          f"and {tuple(targets.shape)}")
-    return torch.stack([confusion_matrix(p, t, num_classes) for p, t in zip(predictions, targets)])
+    return torch.stack([confusion_matrix(p, t, num_classes, ignore_index=VOID) for p, t in zip(predictions, targets)])
 
 
 def miou_of(confusions: torch.Tensor) -> float:

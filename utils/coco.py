@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from pycocotools import mask as coco_mask
+from skimage.measure import find_contours
 from torchvision.datasets import CocoDetection, wrap_dataset_for_transforms_v2
-from torchvision.io import write_png
+from PIL import Image
 
 from .data import CLASS_NAMES, Shapes
 
@@ -56,7 +57,7 @@ def write_coco(data: Shapes, root: Path, indices: range) -> Path:
     content = annotations_of(data, indices)
     for entry, index in zip(content["images"], indices):
         image, _ = data[index]
-        write_png((image * 255).round().to(torch.uint8), str(root / "images" / entry["file_name"]))
+        Image.fromarray((image.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()).save(root / "images" / entry["file_name"])
     path = root / "instances.json"
     path.write_text(json.dumps(content))
     return path
@@ -68,3 +69,18 @@ def read_coco(root: Path) -> CocoDetection:
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
         dataset = CocoDetection(str(root / "images"), str(root / "instances.json"))
     return wrap_dataset_for_transforms_v2(dataset, target_keys=("image_id", "boxes", "labels", "masks"))
+
+
+def polygon_round_trip(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: ``mask`` written as COCO polygons (its outlines, traced at half a pixel) and rasterised back.
+
+    COCO fills every polygon of an object and takes their union, so an
+    outline around a hole fills the hole: a ring comes back as a disk.
+    """
+    padded = np.pad(mask.astype(np.float32), 1)
+    polygons = [(contour[:, ::-1] - 1 + 0.5).ravel().tolist() for contour in find_contours(padded, 0.5)]
+    polygons = [p for p in polygons if len(p) >= 6]  # a polygon needs three vertices
+    if not polygons:
+        return np.zeros_like(mask, dtype=bool)
+    height, width = mask.shape
+    return coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects(polygons, height, width))).astype(bool)

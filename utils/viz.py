@@ -15,7 +15,7 @@ from matplotlib.patches import Patch, Rectangle
 from scipy.ndimage import binary_dilation, binary_erosion
 from skimage.color import label2rgb
 
-from .data import CLASS_NAMES, PALETTE
+from .data import CLASS_NAMES, PALETTE, VOID
 
 
 def _numpy(x) -> np.ndarray:
@@ -31,11 +31,13 @@ def image_to_rgb(image) -> np.ndarray:
 
 
 def colorize(labels, palette: np.ndarray = PALETTE) -> np.ndarray:
-    """Integer label map (H,W) -> uint8 RGB (H,W,3) using one palette colour per class."""
+    """Integer label map (H,W) -> uint8 RGB (H,W,3) using one palette colour per class; ``VOID`` pixels white."""
     labels = _numpy(labels).astype(np.int64)
+    void = labels == VOID
+    labels = np.where(void, 0, labels)
     if labels.min(initial=0) < 0 or labels.max(initial=0) >= len(palette):
-        raise ValueError(f"labels must lie in 0..{len(palette) - 1} to be coloured with this palette")
-    return palette[labels]
+        raise ValueError(f"labels must lie in 0..{len(palette) - 1} (or be VOID) to be coloured with this palette")
+    return np.where(void[..., None], np.uint8(255), palette[labels])
 
 
 def instance_colors(n: int) -> np.ndarray:

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
-from torchvision.io import ImageReadMode, decode_image, write_jpeg
 
 from .data import VOID, Shapes
 
@@ -58,8 +57,8 @@ def write_voc(data: Shapes, root: Path, splits: dict[str, range]) -> Path:
         names = [f"scene_{split}_{i:05d}" for i in indices]
         for name, index in zip(names, indices):
             image, instance, classes = data.scene(index)
-            write_jpeg((torch.from_numpy(image) * 255).round().to(torch.uint8), str(root / "JPEGImages" / f"{name}.jpg"),
-                       quality=95)
+            pixels = (image.transpose(1, 2, 0) * 255).round().astype(np.uint8)
+            Image.fromarray(pixels).save(root / "JPEGImages" / f"{name}.jpg", quality=95)
             mask = Image.fromarray(data.semantic(instance, classes).astype(np.uint8), mode="P")
             mask.putpalette(VOC_PALETTE.reshape(-1).tolist())
             mask.save(root / "SegmentationClass" / f"{name}.png")
@@ -125,7 +124,8 @@ class VOCFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         image_path, mask_path = self.paths(self.names[index])
-        image = decode_image(str(image_path), mode=ImageReadMode.RGB).float() / 255
+        with Image.open(image_path) as picture:
+            image = torch.from_numpy(np.array(picture.convert("RGB"))).permute(2, 0, 1).float() / 255
         labels = torch.from_numpy(read_mask(mask_path).astype(np.int64))
         if tuple(image.shape[1:]) != tuple(labels.shape):
             raise DataFolderError(f"{mask_path}: mask is {tuple(labels.shape)} pixels but its image is "

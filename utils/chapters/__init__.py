@@ -8,4 +8,5 @@ lists them in the book's order.
 
 #: The chapters in the book's order: ``lectures/NN_name.ipynb`` is taught with ``utils/chapters/name.py``.
 CHAPTERS = ("segmentation_tasks", "patches_to_fcn", "multiscale", "iterative_refinement",
-            "upsampling_skip_connections", "deconvolution_arithmetic", "instance_segmentation", "attention")
+            "upsampling_skip_connections", "deconvolution_arithmetic", "instance_segmentation", "attention",
+            "your_own_data")

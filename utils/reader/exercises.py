@@ -15,7 +15,8 @@ from ..chapters.iterative_refinement import measured_field_by_pass
 from ..chapters.multiscale import iou_without_levels, receptive_field_per_level
 from ..chapters.patches_to_fcn import receptive_fields, sliding_window
 from ..chapters.segmentation_tasks import degraded_labels, mean_scores
-from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
+from ..data import CLASS_NAMES, NUM_CLASSES, VOID, Shapes
+from ..imbalance import soft_dice_loss
 from ..metrics import confusion_matrix, interpolated_ap, iou_from_confusion, match_detections
 from ..models.attention import SoftAttentionPool, box_theta
 from ..models.multiscale import gaussian_pyramid
@@ -461,3 +462,53 @@ def check_reinforce(function) -> str:
             return verdict(False, f"with baseline {baseline} your loss's gradient is off; it should push up the "
                                   "log-probability of each action by how much better than the baseline it did")
     return verdict(True, "the gradient is the mean of (reward - baseline) times the gradient of log pi")
+
+
+# Chapter 9 -------------------------------------------------------------------
+
+def check_dataset_miou(function) -> str:
+    """Exercise 9.1: ``function(predictions, labels, num_classes) -> float``, the data set's mIoU.
+
+    Three scenes whose per-scene mIoUs average to something else; a class that
+    occurs nowhere; ``VOID`` pixels that must be left out.
+    """
+    predictions = torch.tensor([[[1, 1, 0, 0]], [[0, 2, 2, 0]], [[1, 0, 0, 0]]])
+    labels = torch.tensor([[[1, 1, 1, 0]], [[0, 2, 0, VOID]], [[1, 0, 0, 0]]])
+    expected = iou_from_confusion(confusion_matrix(predictions, labels, 4, ignore_index=VOID)).nanmean().item()
+    mine, failed = attempt(function, predictions, labels, 4)
+    if failed:
+        return failed
+    try:
+        mine = float(mine)
+    except (TypeError, ValueError):
+        return verdict(False, f"return one number, got {type(mine).__name__}")
+    per_scene = np.mean([iou_from_confusion(confusion_matrix(p, t, 4, ignore_index=VOID)).nanmean().item()
+                         for p, t in zip(predictions, labels)])
+    hints = {round(per_scene, 6): "that is the mean of per-scene mIoUs; sum the confusion matrices first",
+             round(iou_from_confusion(confusion_matrix(predictions, labels.where(labels != VOID, 0), 4))
+                   .nanmean().item(), 6): "the void pixel was scored; leave it out",
+             round(iou_from_confusion(confusion_matrix(predictions, labels, 4, ignore_index=VOID))
+                   .nan_to_num(0.0).mean().item(), 6): "class 3 occurs nowhere: it has no IoU, leave it out of the mean"}
+    if abs(mine - expected) > 1e-6:
+        return verdict(False, hints.get(round(mine, 6), f"got {mine:.4f}; count each class's intersection and "
+                                                         "union over all scenes, then average over classes"))
+    return verdict(True, f"{expected:.4f}: one confusion matrix for the data set, void left out, absent classes skipped")
+
+
+def check_dice_loss(function) -> str:
+    """Exercise 9.2: ``function(scores, labels) -> loss``, soft Dice averaged over classes, ``VOID`` left out."""
+    torch.manual_seed(0)
+    scores = torch.randn(2, NUM_CLASSES, 8, 8)
+    labels = torch.randint(0, NUM_CLASSES, (2, 8, 8))
+    labels[0, :2] = VOID
+    mine, failed = attempt(function, scores, labels)
+    if failed:
+        return failed
+    if not isinstance(mine, torch.Tensor) or mine.numel() != 1:
+        return verdict(False, "return one number (a 0-d tensor)")
+    expected = soft_dice_loss(scores, labels)
+    if abs(mine.item() - expected.item()) > 1e-5:
+        return verdict(False, f"got {mine.item():.4f}, expected {expected.item():.4f}: use the softmax "
+                              "probabilities, sums over the labelled pixels only, the smoothing term, then "
+                              "1 minus the mean over classes")
+    return verdict(True, "soft Dice: 2 |P.G| / (|P| + |G|) per class over the batch, averaged, from 1")

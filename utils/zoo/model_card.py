@@ -88,17 +88,24 @@ def training_table() -> str:
     return _table(header, rows)
 
 
+#: What a seed record is scored by, in order of preference: a semantic model, a classifier, an instance method.
+SEED_METRICS = (("miou", "mIoU"), ("accuracy", "accuracy"), ("ap50", "mask AP50"))
+
+
 def seeds_table() -> str:
-    """One row per model a chapter compares by seed: its mIoU (a classifier: accuracy) per training seed on that chapter's scenes."""
+    """One row per model a chapter compares by seed: its score per training seed on that chapter's scenes."""
     rows = []
     for name, runs in read_records().items():
-        scores = {int(seed): run["metrics"].get("miou", run["metrics"].get("accuracy")) for seed, run in runs.items()}
         where = next(iter(runs.values()))["metrics"]
+        key, metric = next((key, label) for key, label in SEED_METRICS if key in where)
+        scores = {int(seed): run["metrics"][key] for seed, run in runs.items()}
         cells = [f"{scores[seed]:.3f}" if seed in scores else "-" for seed in range(3)]
         values = list(scores.values())
         spread = f"{min(values):.3f} / {sum(values) / len(values):.3f} / {max(values):.3f}"
-        metric = "mIoU" if "miou" in where else "accuracy"
-        rows.append([f"<code>{name}</code>", f"{metric}: {where['split']}, seed {where['seed']}, {where['length']} scenes",
+        spec = ZOO[name]
+        scenes = spec.test_scenes or spec.scenes
+        kind = "" if scenes in ("shapes", "cluttered") else f" ({scenes.replace('_', ' ')})"
+        rows.append([f"<code>{name}</code>", f"{metric}: {where['split']}, seed {where['seed']}, {where['length']} scenes{kind}",
                      *cells, spread, f"{max(values) - min(values):.3f}"])
     return _table(["model", "scored on", "seed 0 (shipped)", "seed 1", "seed 2", "min / mean / max", "range"], rows)
 
