@@ -153,3 +153,17 @@ def test_chapter6_zero_insertion_is_the_transposed_convolution():
         reference = torch.nn.functional.conv_transpose2d(x[None], w, stride=s, padding=p, output_padding=a)[0]
         torch.testing.assert_close(chapter6["zero_insertion"](x, w, s, p, a), reference, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(conv_transpose2d_zero_insertion(x, w, s, p, a), reference, atol=1e-5, rtol=1e-5)
+
+
+def test_chapter9_focal_loss_is_utils():
+    import torch.nn.functional as F
+
+    from utils.data import VOID
+    from utils.imbalance import focal_loss
+
+    focal = reader_code("09_your_own_data", {"F": F})["focal"]
+    g = torch.Generator().manual_seed(0)
+    scores, labels = torch.randn(2, NUM_CLASSES, 6, 6, generator=g), torch.randint(NUM_CLASSES, (2, 6, 6), generator=g)
+    labels[1, :, :2] = VOID
+    for gamma in (0.0, 1.0, 2.0):
+        torch.testing.assert_close(focal(scores, labels, gamma), focal_loss(scores, labels, gamma))

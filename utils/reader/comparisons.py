@@ -5,8 +5,8 @@ which test scenes were drawn (the bootstrap interval of seed 0, the shipped
 model) and which training run produced the models (the same difference for
 seeds 1 and 2, from ``utils/weights/seeds.json``). ``glue_comparison`` glues
 both and the verdict under one key; ``draw_comparisons`` shows them side by
-side: a bar for the scene interval, a dot per seed. Used by chapters 3, 4, 5
-and 8 (chapter 7's models have one seed so far).
+side: a bar for the scene interval, a dot per seed. Used by chapters 3, 4, 5,
+7, 8 and 9.
 """
 
 from __future__ import annotations
