@@ -128,3 +128,19 @@ def test_chapter8_orderings_on_an_unseen_seed():
     torch.manual_seed(0)
     fresh = scene_results(ZOO["glimpse"].build(), "test", UNSEEN, 1000)
     assert results["glimpse"]["box_iou"].mean() > fresh["box_iou"].mean() + 0.02
+
+
+def test_chapter9_orderings_on_an_unseen_seed():
+    """Augmentation helps on large objects; soft Dice and focal loss raise the rare cross's IoU over cross-entropy."""
+    from utils.data import LARGE_OBJECTS, RARE_CROSSES
+    from utils.metrics import iou_per_class
+
+    def scores(name, distribution):
+        images, semantic = Shapes("test", 300, seed=UNSEEN, distribution=distribution).batch(range(300))
+        with torch.no_grad():
+            predicted = checkpoints.load(name)(images).argmax(1)
+        return iou_per_class(predicted, semantic, NUM_CLASSES, ignore_index=255)
+
+    assert scores("small_augmented", LARGE_OBJECTS).nanmean() > scores("small_plain", LARGE_OBJECTS).nanmean() + 0.03
+    cross = {name: scores(name, RARE_CROSSES)[4].item() for name in ("rare_ce", "rare_dice", "rare_focal")}
+    assert cross["rare_dice"] > cross["rare_ce"] + 0.2 and cross["rare_focal"] > cross["rare_ce"], cross

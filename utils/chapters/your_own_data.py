@@ -29,7 +29,7 @@ from ..zoo.checkpoints import load_shared
 from ..zoo.inference import predict
 
 #: Test scenes every comparison of the chapter is scored on (seed 0 of the test split).
-TEST_SCENES = 1000
+TEST_SCENES = 500
 #: The rare class of ``RARE_CROSSES``.
 RARE_CLASS = CLASS_NAMES.index("cross")
 #: Scenes the widget can show, and the scenes written to disk in section 9.1 (train, then val).

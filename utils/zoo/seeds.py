@@ -35,7 +35,7 @@ RECORDS, RUNS = WEIGHTS_DIR / "seeds.json", Path("runs") / "seeds"
 #: The test scenes each chapter scores on: (split, seed, scenes). Every seed of a model is scored on its chapter's.
 CHAPTER_SCENES = {"03_multiscale": ("test", 0, 200), "04_iterative_refinement": ("test", 0, 300),
                   "05_upsampling_skip_connections": ("test", 0, 300), "07_instance_segmentation": ("test", 0, 30),
-                  "08_attention": ("test", 0, 1000), "09_your_own_data": ("test", 0, 1000)}
+                  "08_attention": ("test", 0, 1000), "09_your_own_data": ("test", 0, 500)}
 
 
 def read_records(path: Path = RECORDS) -> dict[str, dict[str, dict]]:

@@ -152,19 +152,28 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
         data = training_scenes(spec, spec.pool or steps * spec.batch_size, seed)
         batches = Batches(data, spec.batch_size, spec.task, steps, spec.augment)
     workers = default_workers(device) if workers is None else workers
-    loader = DataLoader(batches, batch_size=None,
-                        num_workers=workers,
-                        pin_memory=device.type == "cuda", prefetch_factor=4 if workers else None)
+    loader = DataLoader(batches, batch_size=None, num_workers=workers, pin_memory=device.type == "cuda",
+                        prefetch_factor=4 if workers else None)
     groups = param_groups(model, spec.lr)
     optimizer = torch.optim.AdamW(groups, lr=spec.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in groups], total_steps=steps,
                                                    pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
-    losses = []
     # channels_last lets oneDNN / cuDNN pick their fastest convolutions (about 1.3x on a 2-core CPU).
     model.to(device, memory_format=torch.channels_last).train()
     start = time.perf_counter()
     bar = tqdm(loader, total=steps, desc=spec.name, disable=not progress, mininterval=1.0)
+    with torch.enable_grad():  # a caller (a chapter) may have switched gradients off
+        losses = _steps(model, optimizer, schedule, spec, bar, generator, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, losses
+
+
+def _steps(model: nn.Module, optimizer: torch.optim.Optimizer, schedule, spec: ModelSpec, bar,
+           generator: torch.Generator, device: torch.device) -> list[float]:
+    """The loop of ``fit``: one ``train_step`` per batch of ``bar``; the loss of every step."""
+    losses = []
     for step, (images, targets) in enumerate(bar):
         images = images.to(device, memory_format=torch.channels_last, non_blocking=True)
         loss = train_step(model, optimizer, spec, images, to_device(targets, device), generator)
@@ -172,9 +181,7 @@ def fit(model: nn.Module, spec: ModelSpec, steps: int, seed: int, device: torch.
         losses.append(loss.item())
         if step % 10 == 0:
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, losses
+    return losses
 
 
 #: Points of the learning curve the manifest keeps for each model (the model card plots them).
