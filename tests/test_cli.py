@@ -56,13 +56,16 @@ def test_a_corrupt_checkpoint_is_refused_with_both_fixes(tmp_path, capsys):
 
 def test_experiments_do_not_replace_the_shipped_weights():
     def args(**kw):
-        return argparse.Namespace(**{"steps": None, "seed": 0, "weights_dir": None, "replace_shipped": False, **kw})
+        return argparse.Namespace(**{"steps": None, "seed": 0, "weights_dir": None, "replace_shipped": False,
+                                     "data": None, **kw})
 
     assert train.output_dir(args()) == checkpoints.WEIGHTS_DIR
     assert train.output_dir(args(steps=20)) == train.EXPERIMENTS_DIR
     assert train.output_dir(args(seed=3)) == train.EXPERIMENTS_DIR
     assert train.output_dir(args(steps=20, replace_shipped=True)) == checkpoints.WEIGHTS_DIR
     assert train.output_dir(args(steps=20, weights_dir="elsewhere")) == "elsewhere"
+    assert train.output_dir(args(data="voc:somewhere")) == train.EXPERIMENTS_DIR, "your data never replaces ours"
+    assert train.output_dir(args(data="voc:somewhere", replace_shipped=True)) == train.EXPERIMENTS_DIR
 
 
 def test_evaluate_prints_a_classifier_with_where_it_looked(capsys):

@@ -69,7 +69,7 @@ def test_bad_folders_are_refused_naming_the_file(broken, tmp_path):
     name = VOCFolder(broken, "val").names[0]
     Image.fromarray(np.zeros((10, 12), dtype=np.uint8), mode="P").save(broken / "SegmentationClass" / f"{name}.png")
     with pytest.raises(DataFolderError, match="must match its image"):
-        VOCFolder(broken, "val")[0]
+        VOCFolder(broken, "val")
     (broken / "JPEGImages" / f"{name}.jpg").unlink()
     with pytest.raises(DataFolderError, match="missing"):
         VOCFolder(broken, "val")
@@ -91,3 +91,23 @@ def test_the_commands_train_and_score_on_a_folder_and_refuse_bad_input_in_one_li
     with pytest.raises(SystemExit) as exit_info:
         evaluate.main(["fcn8s", "--data", f"voc:{voc}", "--weights-dir", str(tmp_path / "none")])
     assert exit_info.value.code == 2 and "no fcn8s trained with --data" in capsys.readouterr().err
+
+
+def test_masks_that_are_not_class_indices_are_refused(broken, capsys):
+    masks = broken / "SegmentationClass"
+    names = VOCFolder(broken, "train").names
+    for name in names:  # a binary mask saved as 0 and 255: only background and void
+        Image.fromarray(np.where(read_mask(masks / f"{name}.png") > 0, 255, 0).astype(np.uint8), mode="L").save(
+            masks / f"{name}.png")
+    with pytest.raises(DataFolderError, match="only class 0"):
+        VOCFolder(broken, "train").num_classes
+    for name in names:  # the palette pitfall saved to disk: brightness instead of classes
+        Image.fromarray(np.where(read_mask(masks / f"{name}.png") > 0, 220, 38).astype(np.uint8), mode="L").save(
+            masks / f"{name}.png")
+    with pytest.raises(DataFolderError, match="colours or brightness"):
+        VOCFolder(broken, "train").num_classes
+    Image.fromarray(np.zeros((10, 12), dtype=np.uint8), mode="P").save(masks / f"{names[0]}.png")
+    with pytest.raises(SystemExit):
+        train.main(["fcn8s", "--data", f"voc:{broken}"])
+    err = capsys.readouterr().err
+    assert "must match its image" in err and len(err.strip().splitlines()) == 1

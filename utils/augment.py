@@ -6,8 +6,8 @@ the way its type needs: the image bilinearly, the mask by nearest neighbour
 (a label has no "between"), the boxes as coordinates. ``joint_augmentation``
 is chapter 9's recipe: flips, a rotation, and a zoom into a random square
 (scale jitter: objects appear up to twice as large). ``invented_labels``
-counts what bilinear resizing does to a class-index map: between a disk (1)
-and a ring (5) it writes a triangle (3), a class no neighbouring pixel has.
+counts what bilinear resizing does to a class-index map: between background
+(0) and a ring (5) it writes 1 to 4, classes no neighbouring pixel has.
 Taught in ``lectures/09_your_own_data``.
 """
 

@@ -75,4 +75,4 @@ def focal_loss(scores: torch.Tensor, labels: torch.Tensor, gamma: float = FOCAL_
     valid = _valid(scores, labels)
     log_p = F.log_softmax(scores, 1).gather(1, labels.where(valid, 0)[:, None])[:, 0]
     loss = -((1 - log_p.exp()) ** gamma) * log_p
-    return loss[valid].mean()
+    return loss[valid].mean() if valid.any() else scores.sum() * 0  # a batch of void only: nothing to learn

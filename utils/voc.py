@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
 from .data import VOID, Shapes
@@ -73,8 +73,8 @@ def read_mask(path: Path) -> np.ndarray:
     VOC's palette (the colour and the file named).
     """
     with Image.open(path) as mask:
-        if mask.mode in ("P", "L"):
-            return np.array(mask)
+        if mask.mode in ("P", "L", "1"):
+            return np.array(mask).astype(np.uint8)
         rgb = np.array(mask.convert("RGB"))
     codes = (rgb.astype(np.int64) * [65536, 256, 1]).sum(-1)
     table = (VOC_PALETTE.astype(np.int64) * [65536, 256, 1]).sum(-1)
@@ -110,9 +110,14 @@ class VOCFolder(Dataset):
         if not self.names:
             raise DataFolderError(f"{listing}: the split is empty; list one image name per line")
         for name in self.names:
-            for path in self.paths(name):
+            image_path, mask_path = self.paths(name)
+            for path in (image_path, mask_path):
                 if not path.is_file():
-                    raise DataFolderError(f"{path}: listed in {listing.name} but missing")
+                    raise DataFolderError(f"{path}: listed in {listing.name} but missing (images are .jpg, masks .png)")
+            with Image.open(image_path) as image, Image.open(mask_path) as mask:  # headers only: cheap
+                if image.size != mask.size:
+                    raise DataFolderError(f"{mask_path}: mask is {mask.size[1]}x{mask.size[0]} pixels but its image is "
+                                          f"{image.size[1]}x{image.size[0]}; each mask must match its image")
         self._num_classes: int | None = None
 
     def paths(self, name: str) -> tuple[Path, Path]:
@@ -124,8 +129,9 @@ class VOCFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         image_path, mask_path = self.paths(self.names[index])
-        with Image.open(image_path) as picture:
-            image = torch.from_numpy(np.array(picture.convert("RGB"))).permute(2, 0, 1).float() / 255
+        with Image.open(image_path) as picture:  # a phone's EXIF rotation applied, as its annotator saw it
+            picture = ImageOps.exif_transpose(picture).convert("RGB")
+            image = torch.from_numpy(np.array(picture)).permute(2, 0, 1).float() / 255
         labels = torch.from_numpy(read_mask(mask_path).astype(np.int64))
         if tuple(image.shape[1:]) != tuple(labels.shape):
             raise DataFolderError(f"{mask_path}: mask is {tuple(labels.shape)} pixels but its image is "
@@ -134,11 +140,23 @@ class VOCFolder(Dataset):
 
     @property
     def num_classes(self) -> int:
-        """One more than the largest class index in the split's masks (void left out); read once."""
+        """One more than the largest class index in the split's masks (void left out); read once.
+
+        Refuses masks that cannot be class indices: a single class (a binary
+        mask saved as 0 and 255, where 255 is void), or indices with wide
+        gaps (colours or brightness saved instead of classes).
+        """
         if self._num_classes is None:
-            largest = 0
+            used: set[int] = set()
             for name in self.names:
                 values = np.unique(read_mask(self.paths(name)[1]))
-                largest = max(largest, int(values[values != VOID].max(initial=0)))
+                used.update(int(v) for v in values if v != VOID)
+            largest = max(used, default=0)
+            if largest == 0:
+                raise DataFolderError(f"{self.root}: every mask holds only class 0 (and 255, void): save class "
+                                      f"indices 0, 1, 2, ... (a binary mask as 0 and 1, not 0 and 255)")
+            if largest >= 8 and len(used) < (largest + 1) / 2:
+                raise DataFolderError(f"{self.root}: the masks use {len(used)} of the indices 0..{largest}: those are "
+                                      f"colours or brightness, not classes; save class indices (utils.voc.read_mask)")
             self._num_classes = largest + 1
         return self._num_classes

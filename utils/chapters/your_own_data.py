@@ -101,10 +101,11 @@ def augmented_pair(image: torch.Tensor, labels: torch.Tensor, angle: float, zoom
     size = image.shape[-1]
     crop = round(size / zoom)
     top = left = (size - crop) // 2
-    image = TF.resized_crop(TF.rotate(tv_tensors.Image(image), angle, fill=0.0), top, left, crop, crop, [size, size],
-                            antialias=True)
+    image = TF.resized_crop(TF.rotate(tv_tensors.Image(image), angle, InterpolationMode.BILINEAR, fill=0.0),
+                            top, left, crop, crop, [size, size], antialias=True)
     mode = InterpolationMode.NEAREST if mask_mode == "nearest" else InterpolationMode.BILINEAR
-    mask = TF.rotate(labels[None].float(), angle, interpolation=mode, fill=float(VOID))
+    # Uncovered corners become background here (not void): bilinear would blend 255 into every index in between.
+    mask = TF.rotate(labels[None].float(), angle, interpolation=mode, fill=0.0)
     mask = TF.resized_crop(mask, top, left, crop, crop, [size, size], interpolation=mode, antialias=False)
     return image.as_subclass(torch.Tensor), mask[0].round().long()
 
@@ -152,9 +153,10 @@ def draw_joint_augmentation(index: int = 1, draws: int = 4, seed: int = 0) -> Fi
     image, target = Shapes("test", index + 1)[index]
     boxes = tv_tensors.BoundingBoxes(target["boxes"], format="XYXY", canvas_size=tuple(image.shape[1:]))
     transform = joint_augmentation(image.shape[-1], boxes=True)
-    torch.manual_seed(seed)
-    samples = [(image, target["semantic"], boxes)] + [
-        transform(tv_tensors.Image(image), tv_tensors.Mask(target["semantic"]), boxes) for _ in range(draws)]
+    with torch.random.fork_rng(devices=[]):  # the draws are seeded; the caller's random state is left alone
+        torch.manual_seed(seed)
+        samples = [(image, target["semantic"], boxes)] + [
+            transform(tv_tensors.Image(image), tv_tensors.Mask(target["semantic"]), boxes) for _ in range(draws)]
     fig, axes = plt.subplots(2, draws + 1, figsize=(2.0 * (draws + 1), 4.3), layout="constrained")
     for k, (picture, labels, kept) in enumerate(samples):
         viz.show(axes[0, k], picture.as_subclass(torch.Tensor), "scene" if k == 0 else f"draw {k}")
