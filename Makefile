@@ -22,12 +22,18 @@ book: $(STAMP)
 ## test: unit tests, every notebook under nbval, the strict book build, fresh Colab copies, the browser check
 test: unit notebooks book-strict colab-check browser
 
+# One pytest-xdist worker per core (tests/conftest.py gives each worker its share of torch's threads).
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n auto
 
 # A cell that takes 10 minutes (most take under a second) means a kernel lost a reply: fail, do not wait.
+# Chapters run side by side, one per core, each kernel on one thread, with the book's build flag:
+# each chapter that passes goes to the book's cache, and the book build that follows does not run it again
+# (utils/reader/book_cache.py says why and when a cached run is not used).
+NBVAL_WORKERS ?= auto
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout 600 --nbval-sanitize-with tests/nbval_sanitize.cfg lectures -q
+	COURSE_BOOK_BUILD=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout 600 --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	-p tests.nbval_book_cache -n $(NBVAL_WORKERS) --dist loadscope lectures -q
 
 # Zero warnings, no cell errors. A cell that takes 90% of its timeout fails the build, named (book/_ext/course_build.py).
 book-strict: $(STAMP)

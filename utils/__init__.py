@@ -19,7 +19,8 @@
    a chapter imports only earlier chapters.
 5. ``utils.reader``: what the reader meets around the figures: ``glue``,
    ``widgets`` and their ``twin``, ``papers``, ``comparisons`` (a difference
-   with both its noises), ``exercises``, ``colab``.
+   with both its noises), ``exercises``, ``colab``, and ``book_cache`` (nbval's
+   executions of the chapters, handed to the book build).
 
 On top, the two commands, which nothing imports: ``python -m utils.train``
 and ``python -m utils.evaluate`` (parsing and printing only). Every chapter

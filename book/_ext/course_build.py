@@ -18,6 +18,10 @@
   the build (a static page never needs it), and a notebook cell that took at
   least ``STALL_SHARE`` of the cell timeout fails the build, named, so a
   recurrence can never pass as a slow build.
+- Drops cached chapter executions that read other code, weights or
+  libraries before anything is read, and fingerprints a successful build's
+  (``utils/reader/book_cache.py``: ``make notebooks`` leaves nbval's
+  executions there, so ``make test`` runs each chapter once).
 - Adds the ``verdict-count`` directive: a sentence that counts, by kind,
   the verdicts the page glues from the chapters (``utils.verdicts.count_phrase``),
   filled in after every chapter has run, so the reproductions page's summary
@@ -39,8 +43,10 @@ from myst_nb.ext.glue.crossref import PendingGlueReference, read_glue_cache
 from nbclient.output_widget import OutputWidget
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 
 from utils.book_build import BUILD_FLAG
+from utils.reader import book_cache
 from utils.verdicts import count_phrase
 from utils.zoo import model_card
 
@@ -49,6 +55,8 @@ TABLES = {"models": model_card.describe_models, "training": model_card.training_
           "limitations": model_card.limitations_table,
           "curves": model_card.learning_curves, "seeds": model_card.seeds_table}
 
+
+logger = logging.getLogger(__name__)
 
 #: The class that marks the paragraph ``{verdict-count}`` leaves for ``FillVerdictCount``.
 COUNT_CLASS = "verdict-count"
@@ -151,8 +159,21 @@ def add_stylesheet(app):
     app.add_css_file("course.css")
 
 
+def drop_stale_executions(app, config) -> None:
+    """``config-inited``: before any chapter is read, drop cached executions that read other code or weights."""
+    logger.info(book_cache.drop_if_stale())
+
+
+def mark_executions_current(app, exception) -> None:
+    """``build-finished``: a build that succeeded leaves its chapters' executions fingerprinted for the next."""
+    if exception is None and not STALLS:
+        book_cache.mark_current()
+
+
 def setup(app):
     os.environ[BUILD_FLAG] = "1"
+    app.connect("config-inited", drop_stale_executions)
+    app.connect("build-finished", mark_executions_current)
     mute_output_widget_echo()
     guard_cell_times(lambda: app.env.temp_data.get("docname", "a notebook"))
     app.connect("build-finished", fail_on_stalls)

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "colab"
 #: Glue keys that hold a time the chapter measures, or a ratio of such times: they change from machine to machine
 #: and run to run. Times read from the manifest (``train_seconds_*``) are the same everywhere and are not here.
-VOLATILE = re.compile(r"(?<!train_)seconds|_ms$|cost_ratio|time_ratio|_over_maskrcnn|_over_cfm|^proposal_share|^fcn_speedup|per_ms")
+VOLATILE = re.compile(r"(?<!train_)seconds|_cpu_minutes$|_ms$|cost_ratio|time_ratio|_over_maskrcnn|_over_cfm|^proposal_share|^fcn_speedup|per_ms")
 #: How a pasted value is marked: computed when the book was built, or timed on the machine that built it.
 TITLES = {False: "computed when the book was built",
           True: "timed on the machine that built the book; running the chapter times yours"}
