@@ -1,10 +1,12 @@
 """Joint augmentation moves labels with the image and invents none; bilinear label resizing does."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torchvision import tv_tensors
 
-from utils.augment import augment_batch, invented_labels, joint_augmentation, resize_labels_bilinear
+from utils.augment import (augment_batch, invented_labels, joint_augmentation, joint_random_crop,
+                           resize_labels_bilinear)
 from utils.data import NUM_CLASSES, VOID, Shapes
 
 
@@ -50,3 +52,18 @@ def test_bilinear_resizing_invents_classes_and_nearest_does_not():
     two = torch.tensor([[[0, 0, 5, 5]] * 4])
     between = set(resize_labels_bilinear(two, 8).unique().tolist()) - {0, 5}
     assert between and between <= {1, 2, 3, 4}  # between background and ring: classes no pixel had
+
+
+def test_joint_random_crop_cuts_one_window_from_both_and_reaches_every_offset():
+    image, mask = torch.arange(2 * 5 * 7.0).reshape(2, 5, 7), torch.arange(35).reshape(5, 7)
+    windows = set()
+    for seed in range(300):
+        crop, labels = joint_random_crop(image, mask, 3, torch.Generator().manual_seed(seed))
+        top, left = divmod(int(labels[0, 0]), 7)
+        assert torch.equal(crop, image[:, top:top + 3, left:left + 3]) and labels.dtype == mask.dtype
+        windows.add((top, left))
+    assert windows == {(t, c) for t in range(3) for c in range(5)}, "every offset, the last ones included"
+    with pytest.raises(ValueError, match="size"):
+        joint_random_crop(image, mask, 6, torch.Generator())
+    with pytest.raises(ValueError, match="mask"):
+        joint_random_crop(image, mask[:4], 3, torch.Generator())

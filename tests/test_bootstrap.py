@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from utils.bootstrap import bootstrap_interval, miou_of, noise_verdict, pixel_accuracy_of, scene_confusions
+from utils.bootstrap import (bin_contrast_interval, binned_mean_interval, bootstrap_interval, contrast_interval, miou_of,
+                             pixel_accuracy_of, scene_confusions, scene_noise)
 from utils.metrics import confusion_matrix, mean_iou
 from utils.reader import glue as glue_module
 
@@ -37,8 +38,8 @@ def test_paired_difference_sees_a_real_gap_and_no_gap():
     assert diff == pytest.approx(miou_of(good) - miou_of(bad)) and low > 0
     same, low, high = bootstrap_interval(good, good)
     assert same == 0 and low == high == 0
-    assert noise_verdict(-0.01, 0.02) == "inside the noise" and noise_verdict(0.01, 0.02) == "outside the noise"
-    assert noise_verdict(-0.02, -0.01) == "outside the noise"
+    assert scene_noise(-0.01, 0.02) == "inside the noise" and scene_noise(0.01, 0.02) == "outside the noise"
+    assert scene_noise(-0.02, -0.01) == "outside the noise"
 
 
 def test_refusals():
@@ -71,9 +72,9 @@ def test_glue_interval_defines_the_four_names(monkeypatch):
     recorded = {}
     monkeypatch.setattr(glue_module, "glue", lambda name, value: recorded.__setitem__(name, value))
     assert glue_module.glue_interval("gain", (0.03, 0.01, 0.05)) == (0.03, 0.01, 0.05)
-    assert recorded == {"gain": 0.03, "gain_ci_low": 0.01, "gain_ci_high": 0.05, "gain_verdict": "outside the noise"}
+    assert recorded == {"gain": 0.03, "gain_ci_low": 0.01, "gain_ci_high": 0.05, "gain_noise": "outside the noise"}
     glue_module.glue_interval("tie", (0.0, -0.01, 0.01))
-    assert recorded["tie_verdict"] == "inside the noise"
+    assert recorded["tie_noise"] == "inside the noise"
 
 
 def test_glue_agreement_shows_the_bound_and_refuses_a_disagreement(monkeypatch):
@@ -113,3 +114,24 @@ def test_share_interval_is_wilsons_and_not_degenerate_at_a_perfect_score():
     assert share == high == 1.0 and 0.90 < low < 0.93, "a perfect score on 44 objects still leaves room below"
     with pytest.raises(ValueError, match="hits"):
         share_interval(torch.zeros(0, dtype=torch.bool))
+
+
+def test_a_contrast_pairs_every_model_on_the_same_scenes():
+    perfect = scene_confusions(torch.zeros(40, 4, 4, dtype=torch.long), torch.zeros(40, 4, 4, dtype=torch.long), 2)
+    half = scene_confusions(torch.tensor([[0, 1]] * 40).reshape(40, 1, 2), torch.zeros(40, 1, 2, dtype=torch.long), 2)
+    value, low, high = contrast_interval({"a": perfect, "b": half, "c": perfect}, {"a": 1, "b": -2, "c": 1})
+    assert value == pytest.approx(2 * (1.0 - 0.25)) and low == pytest.approx(value) and high == pytest.approx(value)
+    with pytest.raises(ValueError, match="same scenes"):
+        contrast_interval({"a": perfect, "b": half[:10]}, {"a": 1, "b": -1})
+
+
+def test_bin_means_and_their_contrast_resample_the_items():
+    sizes = torch.tensor([5.0] * 30 + [50.0] * 30)
+    gains = torch.cat([torch.linspace(0.2, 0.4, 30), torch.linspace(-0.1, 0.1, 30)])
+    count, mean, low, high = binned_mean_interval(gains, sizes, 0, 16)
+    assert count == 30 and mean == pytest.approx(0.3) and low < 0.3 < high
+    assert binned_mean_interval(gains, sizes, 16, 32)[0] == 0
+    value, low, high = bin_contrast_interval(gains, sizes, (0, 16), (32, 64))
+    assert value == pytest.approx(0.3) and 0 < low < value < high
+    with pytest.raises(ValueError, match="first and second"):
+        bin_contrast_interval(gains, sizes, (16, 32), (32, 64))

@@ -1,6 +1,7 @@
 """Exercise starters leave the work to the reader: every starter cell, run as shipped, gets "not yet" from its checker."""
 
 import ast
+import functools
 import json
 from pathlib import Path
 
@@ -191,3 +192,23 @@ def test_the_fill_in_checkers_of_chapter_9_accept_the_solutions():
         lambda p, t, c: my_dataset_miou(p, t.where(t != 255, 0), c))
     assert exercises.check_dice_loss(soft_dice_loss).startswith("correct")
     assert exercises.check_dice_loss(lambda s, t: soft_dice_loss(s, t, smooth=0.0)).startswith("not yet")
+
+
+def _crop(image, mask, size, generator, high_extra=1, same_window=True, left_first=False):
+    """A reader's joint crop, right by default; each argument is one mistake the checker must name."""
+    sides = mask.shape[::-1] if left_first else mask.shape
+    first, second = (int(torch.randint(0, side - size + high_extra, (1,), generator=generator)) for side in sides)
+    top, left = (second, first) if left_first else (first, second)
+    mask_top = top if same_window else int(torch.randint(0, mask.shape[0] - size + 1, (1,), generator=generator))
+    return image[:, top:top + size, left:left + size], mask[mask_top:mask_top + size, left:left + size]
+
+
+def test_the_joint_crop_checker_names_each_mistake():
+    assert exercises.check_joint_crop(_crop).startswith("correct")
+    assert "bottom or right edge" in exercises.check_joint_crop(functools.partial(_crop, high_extra=0))
+    assert "mask's window" in exercises.check_joint_crop(functools.partial(_crop, same_window=False))
+    assert "drawn another way" in exercises.check_joint_crop(functools.partial(_crop, left_first=True))
+    assert "same window" in exercises.check_joint_crop(lambda i, m, s, g: (i[:, :s, :s], m[:s, :s]))
+    resampled = lambda i, m, s, g: _crop(i, m.float(), s, g)  # noqa: E731
+    assert "never resample" in exercises.check_joint_crop(resampled)
+    assert exercises.check_joint_crop(lambda i, m, s, g: None).startswith("not yet: return")

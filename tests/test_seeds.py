@@ -36,3 +36,14 @@ def test_seed_differences_pair_seeds_both_models_have_and_read_any_pass(tmp_path
                                     lambda m: m["miou_by_iteration"][0], path=path)
     assert second == pytest.approx((0.1, 0.15, 0.1))
     assert seeds.seed_differences("multiscale", "singlescale", -0.2, path=path) == (-0.2,)
+
+
+def test_seed_contrast_weights_every_model_of_each_seed_all_models_have(tmp_path):
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps({
+        "fcn32s": {"1": {"metrics": {"miou": 0.5}}, "2": {"metrics": {"miou": 0.4}}},
+        "fcn16s": {"1": {"metrics": {"miou": 0.6}}, "2": {"metrics": {"miou": 0.5}}},
+        "fcn8s": {"1": {"metrics": {"miou": 0.65}}}}))
+    weights = {"fcn16s": 2, "fcn32s": -1, "fcn8s": -1}  # pool4's gain minus pool3's: 0.1 - 0.05 for seed 1
+    assert seeds.seed_contrast(weights, 0.02, path=path) == pytest.approx((0.02, 0.05))
+    assert seeds.seed_contrast({"fcn16s": 1, "fcn32s": -1}, 0.0, path=path) == pytest.approx((0.0, 0.1, 0.1))

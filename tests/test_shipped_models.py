@@ -131,7 +131,10 @@ def test_chapter8_orderings_on_an_unseen_seed():
 
 
 def test_chapter9_orderings_on_an_unseen_seed():
-    """Augmentation helps on large objects; soft Dice and focal loss raise the rare cross's IoU over cross-entropy."""
+    """Augmentation helps on large objects; class weights and soft Dice raise the rare cross's IoU over cross-entropy.
+
+    Focal loss is left out: at chapter 9's budget its effect on the cross is inside the noise of training seeds.
+    """
     from utils.data import LARGE_OBJECTS, RARE_CROSSES
     from utils.metrics import iou_per_class
 
@@ -142,5 +145,5 @@ def test_chapter9_orderings_on_an_unseen_seed():
         return iou_per_class(predicted, semantic, NUM_CLASSES, ignore_index=255)
 
     assert scores("small_augmented", LARGE_OBJECTS).nanmean() > scores("small_plain", LARGE_OBJECTS).nanmean() + 0.03
-    cross = {name: scores(name, RARE_CROSSES)[4].item() for name in ("rare_ce", "rare_dice", "rare_focal")}
-    assert cross["rare_dice"] > cross["rare_ce"] + 0.2 and cross["rare_focal"] > cross["rare_ce"], cross
+    cross = {name: scores(name, RARE_CROSSES)[4].item() for name in ("rare_ce", "rare_weighted", "rare_dice")}
+    assert cross["rare_dice"] > cross["rare_ce"] + 0.2 and cross["rare_weighted"] > cross["rare_ce"] + 0.1, cross

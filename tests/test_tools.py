@@ -34,6 +34,17 @@ def test_band_confusions_of_labels_equal_the_models_own():
     assert all(torch.equal(ours[k], theirs[k]) for k in ("all", 1, 4))
 
 
+def test_per_scene_band_confusions_sum_to_the_data_sets():
+    from utils.chapters.upsampling_skip_connections import band_scene_confusions
+
+    images, semantic = Shapes("val", 3, image_size=128).batch(range(3))
+    labels = predict(checkpoints.load("fcn32s"), images)
+    per_scene, pooled = band_scene_confusions(labels, semantic, (2,)), band_confusions_of(labels, semantic, (2,))
+    assert per_scene[2].shape == (3, *pooled[2].shape)
+    assert all(torch.equal(per_scene[k].sum(0), pooled[k]) for k in ("all", 2))
+    assert torch.equal(per_scene[2][1], band_confusions_of(labels[1:2], semantic[1:2], (2,))[2])
+
+
 def test_scoring_never_moves_the_callers_model(monkeypatch):
     """A model being trained on a GPU must stay there while its own evaluation runs (the scenes move instead)."""
     def refuse(*args, **kwargs):

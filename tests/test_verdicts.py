@@ -9,8 +9,10 @@ import pytest
 from utils.verdicts import VERDICTS, count_phrase, verdict
 
 
-def test_a_claimed_gain_needs_the_interval_and_every_seed_above_zero():
-    assert verdict("greater", (0.05, 0.02, 0.08)) == "direction reproduced"
+def test_a_claimed_gain_needs_the_interval_and_three_seeds_above_zero():
+    assert verdict("greater", (0.05, 0.02, 0.08)) == "consistent with"  # one training run: not enough
+    assert verdict("greater", (0.05, 0.02, 0.08), seeds=[0.05, 0.06]) == "consistent with"
+    assert verdict("greater", (0.05, 0.02, 0.08), trained=False) == "direction reproduced"  # e.g. a speed-up
     assert verdict("greater", (0.05, 0.02, 0.08), seeds=[0.04, 0.06, 0.05]) == "direction reproduced"
     assert verdict("greater", (0.05, 0.02, 0.08), seeds=[0.04, -0.01, 0.05]) == "inside the noise"
     assert verdict("greater", (0.01, -0.01, 0.03)) == "inside the noise"
@@ -44,16 +46,24 @@ def test_the_count_lists_every_kind_and_refuses_an_unknown_verdict():
         count_phrase(["reproduced", "outside the noise"])
 
 
+def _key_text(key: ast.expr) -> str:
+    """The text of a glue key: a literal, an f-string's literal parts, or a variable's name."""
+    if isinstance(key, ast.Constant):
+        return str(key.value)
+    if isinstance(key, ast.JoinedStr):
+        return "".join(str(part.value) for part in key.values if isinstance(part, ast.Constant))
+    return key.id if isinstance(key, ast.Name) else ""
+
+
 def _glued_verdicts(tree: ast.AST) -> list[ast.Call]:
-    """The ``glue(<verdict key>, value)`` calls of a cell: a literal ``"verdict_..."`` or a name holding one."""
-    calls = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue" and node.args:
-            key = node.args[0]
-            literal = isinstance(key, ast.Constant) and str(key.value).startswith("verdict_")
-            if literal or (isinstance(key, ast.Name) and "verdict" in key.id):
-                calls.append(node)
-    return calls
+    """The ``glue(key, value)`` calls of a cell whose key says "verdict" (literal, f-string or variable)."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue"
+            and node.args and "verdict" in _key_text(node.args[0])]
+
+
+def test_the_scan_sees_every_form_of_key():
+    cell = 'glue("verdict_a", x)\nglue(f"verdict_{name}", x)\nglue(key_verdict, x)\nglue("size_verdict", x)\nglue("b", x)'
+    assert len(_glued_verdicts(ast.parse(cell))) == 4
 
 
 @pytest.mark.parametrize("path", sorted(Path("lectures").glob("*.ipynb")), ids=lambda p: p.stem)

@@ -85,3 +85,16 @@ def test_scoring_a_folder_ignores_void_and_gives_a_perfect_model_miou_one(voc):
     masks = [data[i][1] for i in range(len(data))]
     metrics = evaluate_on_folder(Oracle(masks), NUM_CLASSES, f"voc:{voc}", "val", image_size=masks[0].shape[-1])
     assert metrics["miou"] == pytest.approx(1.0) and metrics["pixel_accuracy"] == pytest.approx(1.0)
+
+
+def test_each_comparison_has_one_budget_and_all_train_within_fifteen_minutes():
+    # The shipped manifest's record (not a timing taken here): chapter 9's six models, <= 15 minutes in all.
+    from utils.chapters.your_own_data import AUGMENTATION, LOSSES
+    from utils.zoo.checkpoints import read_manifest
+
+    manifest = read_manifest()
+    for group in (AUGMENTATION, LOSSES):
+        budgets = {tuple(manifest[n][k] for k in ("steps", "batch_size", "lr", "seed", "device", "parameters"))
+                   for n in group.values()}
+        assert len(budgets) == 1, group
+    assert sum(manifest[n]["train_seconds"] for n in (*AUGMENTATION.values(), *LOSSES.values())) <= 15 * 60

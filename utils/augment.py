@@ -3,7 +3,9 @@
 torchvision's ``transforms.v2`` transforms an image, its ``Mask`` and its
 ``BoundingBoxes`` with one draw of the random parameters, and resamples each
 the way its type needs: the image bilinearly, the mask by nearest neighbour
-(a label has no "between"), the boxes as coordinates. ``joint_augmentation``
+(a label has no "between"), the boxes as coordinates. ``joint_random_crop``
+is the simplest joint transform written out by hand (chapter 9's exercise):
+one random window, drawn once, cut from both. ``joint_augmentation``
 is chapter 9's recipe: flips, a rotation, and a zoom into a random square
 (scale jitter: objects appear up to twice as large). ``invented_labels``
 counts what bilinear resizing does to a class-index map: between background
@@ -43,6 +45,25 @@ def joint_augmentation(image_size: int, boxes: bool = False) -> v2.Compose:
         v2.RandomResizedCrop(image_size, scale=ZOOM_AREA, ratio=(1.0, 1.0), antialias=True),
         *([v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(labels_getter=None)] if boxes else []),
     ])
+
+
+def joint_random_crop(image: torch.Tensor, mask: torch.Tensor, size: int,
+                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """One ``size`` x ``size`` window at a random place, cut from ``image`` (C, H, W) and ``mask`` (H, W) alike.
+
+    The window's top row, then its left column, are drawn uniformly from
+    every offset that keeps it inside (0 to H - size and 0 to W - size, both
+    ends included) with ``generator``; what ``v2.RandomCrop(size)`` does to
+    an ``(Image, Mask)`` pair. Returns ``(image (C, size, size), mask (size, size))``.
+    """
+    height, width = mask.shape[-2:]
+    if image.shape[-2:] != mask.shape[-2:]:
+        raise ValueError(f"mask: must have the image's size {tuple(image.shape[-2:])}, got {tuple(mask.shape[-2:])}")
+    if not 1 <= size <= min(height, width):
+        raise ValueError(f"size must be between 1 and the smaller side {min(height, width)}, got {size}")
+    top = int(torch.randint(0, height - size + 1, (1,), generator=generator))
+    left = int(torch.randint(0, width - size + 1, (1,), generator=generator))
+    return image[..., top:top + size, left:left + size], mask[..., top:top + size, left:left + size]
 
 
 def augment_batch(images: torch.Tensor, semantic: torch.Tensor, transform: v2.Transform,

@@ -79,6 +79,57 @@ def bootstrap_interval(
     return bootstrap(value, len(confusions), resamples, level, seed)
 
 
+def contrast_interval(confusions: dict[str, torch.Tensor], weights: dict[str, float],
+                      statistic: Callable[[torch.Tensor], float] = miou_of, resamples: int = RESAMPLES,
+                      level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(value, low, high) of ``sum(weights[m] * statistic(confusions[m]))``, every model's (N, C, C) on the same scenes.
+
+    A difference of differences is a contrast: ``{"fcn16s": 2, "fcn8s": -1,
+    "fcn32s": -1}`` is the pool4 skip's gain minus the pool3 skip's. All
+    models are resampled with the same scenes (paired), like
+    ``bootstrap_interval``'s two.
+    """
+    sizes = {tuple(confusions[name].shape) for name in weights}
+    if len(sizes) != 1:
+        raise ValueError(f"confusions must score the same scenes for every model in weights, got shapes {sizes}")
+
+    def value(rows: torch.Tensor | slice) -> float:
+        return sum(weight * statistic(confusions[name][rows]) for name, weight in weights.items())
+
+    return bootstrap(value, len(confusions[next(iter(weights))]), resamples, level, seed)
+
+
+def binned_mean_interval(values: torch.Tensor, keys: torch.Tensor, low: float, high: float,
+                         resamples: int = RESAMPLES) -> tuple[int, float, float, float]:
+    """(count, mean, 95% low, high) of ``values`` (N,) whose ``keys`` (N,) lie in [low, high): a bootstrap over items.
+
+    NaNs for an empty bin. Chapters 3 and 5 bin objects by size.
+    """
+    inside = values[(keys >= low) & (keys < high)].double()
+    if len(inside) == 0:
+        return 0, float("nan"), float("nan"), float("nan")
+    return (len(inside), *bootstrap(lambda rows: inside[rows].mean().item(), len(inside), resamples))
+
+
+def bin_contrast_interval(values: torch.Tensor, keys: torch.Tensor, first: tuple[float, float],
+                          second: tuple[float, float], resamples: int = RESAMPLES) -> tuple[float, float, float]:
+    """(value, low, high): mean of ``values`` with keys in bin ``first`` minus the mean in bin ``second``.
+
+    Items (e.g. objects, by size) are resampled together, so both means move
+    with one draw; e.g. "the skips help small objects more than large ones".
+    """
+    in_first, in_second = ((keys >= low) & (keys < high) for low, high in (first, second))
+    if not in_first.any() or not in_second.any():
+        raise ValueError(f"first and second must each hold at least one item, got bins {first} and {second}")
+    values = values.double()
+
+    def value(rows: torch.Tensor | slice) -> float:
+        a, b = values[rows][in_first[rows]], values[rows][in_second[rows]]
+        return (a.mean() - b.mean()).item()
+
+    return bootstrap(value, len(values), resamples)
+
+
 def ap_interval(predictions: Sequence[dict], targets: Sequence[dict], baseline: Sequence[dict] | None = None,
                 threshold: float = 0.5, resamples: int = RESAMPLES, level: float = 0.95,
                 seed: int = 0) -> tuple[float, float, float]:
@@ -128,11 +179,13 @@ def inside_noise(low: float, high: float) -> bool:
     return low <= 0.0 <= high
 
 
-def noise_verdict(low: float, high: float) -> str:
+def scene_noise(low: float, high: float) -> str:
     """The phrase the prose puts after a difference's interval [low, high]: ``inside the noise`` or ``outside the noise``.
 
     Chapter 3 defines it for the reader: inside the noise means the interval
     contains zero, so the test scenes cannot tell the difference from none.
+    It describes one interval over scenes; a verdict on a claim, which reads
+    the training seeds too, comes only from ``utils.verdicts.verdict``.
     """
     return "inside the noise" if inside_noise(low, high) else "outside the noise"
 

@@ -6,10 +6,12 @@ trained more than once, the difference for each training seed. A paper's
 claim is one of three kinds, and the verdict follows from the numbers alone:
 
 - ``"greater"`` (A beats B): *direction reproduced* when the interval lies
-  above zero and every seed's difference is positive; *not reproduced* when
-  the interval lies below zero and every seed's is negative (the opposite
-  holds); otherwise *inside the noise* (the interval contains zero, or the
-  seeds disagree on the sign).
+  above zero and the difference of each of at least ``MIN_SEEDS`` training
+  seeds is positive; *consistent with* when the interval lies above zero but
+  fewer seeds were trained (one training run cannot rule out that another
+  would reverse it); *not reproduced* when the interval lies below zero and
+  every seed's is negative (the opposite holds); otherwise *inside the
+  noise* (the interval contains zero, or the seeds disagree on the sign).
 - ``"equal"`` (no difference): *reproduced* when the interval lies within
   plus or minus ``NARROW`` and so does the difference of each of at least
   ``MIN_SEEDS`` training seeds: a difference that small is ruled out, over
@@ -30,17 +32,19 @@ from collections.abc import Sequence
 VERDICTS = ("reproduced", "direction reproduced", "consistent with", "inside the noise", "not reproduced")
 #: How narrow an interval must be to show "no difference": within +-0.01 (one point of mIoU or of AP).
 NARROW = 0.01
-#: How many training seeds a claim of no difference needs before it can be "reproduced".
+#: How many training seeds a claim needs before it can be "reproduced" or "direction reproduced" (seed 0 counts).
 MIN_SEEDS = 3
 CLAIMS = ("greater", "equal", "exact")
 
 
 def verdict(claim: str, interval: tuple[float, float, float] | None = None, seeds: Sequence[float] = (),
-            holds: bool | None = None, narrow: float = NARROW) -> str:
+            holds: bool | None = None, narrow: float = NARROW, trained: bool = True) -> str:
     """The verdict on a ``claim`` ("greater", "equal" or "exact") from an ``interval`` (value, low, high).
 
-    ``seeds``: the same difference measured for each training seed (optional).
+    ``seeds``: the same difference measured for each training seed, seed 0's included (none: one run, seed 0).
     ``holds``: for an ``"exact"`` claim, whether our computed number equals the paper's.
+    ``trained``: False for a quantity no training run changes (a time, a count
+    of operations), which needs no seeds.
     """
     if claim not in CLAIMS:
         raise ValueError(f"claim must be one of {CLAIMS}, got {claim!r}")
@@ -53,7 +57,7 @@ def verdict(claim: str, interval: tuple[float, float, float] | None = None, seed
     _, low, high = interval
     if claim == "greater":
         if low > 0 and all(s > 0 for s in seeds):
-            return "direction reproduced"
+            return "direction reproduced" if len(seeds) >= MIN_SEEDS or not trained else "consistent with"
         if high < 0 and all(s < 0 for s in seeds):
             return "not reproduced"
         return "inside the noise"

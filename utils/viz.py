@@ -55,14 +55,6 @@ def overlay(image, labels, alpha: float = 0.55, palette: np.ndarray = PALETTE) -
     return np.where((labels > 0)[..., None], blend, rgb)
 
 
-def overlay_instances(image, masks, alpha: float = 0.6) -> np.ndarray:
-    """Blend each boolean mask of ``masks`` (N,H,W) over ``image`` (3,H,W) in its own colour."""
-    rgb = image_to_rgb(image).copy()
-    for mask, colour in zip(_numpy(masks).astype(bool), instance_colors(len(masks))):
-        rgb[mask] = (1 - alpha) * rgb[mask] + alpha * colour
-    return rgb
-
-
 def region_means(image, regions) -> np.ndarray:
     """``image`` (3,H,W) as (H,W,3) RGB with every region of the integer map ``regions`` (H,W) painted its mean colour.
 

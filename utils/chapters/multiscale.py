@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 
 from .. import bottom_up, viz
 from ..book_build import progress
-from ..bootstrap import bootstrap, scene_confusions
+from ..bootstrap import binned_mean_interval, scene_confusions
 from ..data import CLASS_NAMES, NUM_CLASSES, Shapes
 from ..metrics import confusion_matrix, iou_from_confusion, iou_per_class, mean_iou, object_sizes_and_recall
 from ..models.multiscale import BLUR_KERNEL, SharedCNN, gaussian_pyramid
@@ -124,15 +124,7 @@ def recall_by_size_with_noise(labels: torch.Tensor, targets: list[dict],
                               edges: list[float]) -> list[tuple[int, float, float, float]]:
     """Per object-size bin: (objects, mean recall, 95% interval low, high), the interval a bootstrap over objects."""
     sizes, recall = object_sizes_and_recall(labels, targets)
-    rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = recall[(sizes >= low) & (sizes < high)]
-        if len(inside) == 0:
-            rows.append((0, float("nan"), float("nan"), float("nan")))
-            continue
-        value, lo, hi = bootstrap(lambda r, inside=inside: inside[r].mean().item(), len(inside))
-        rows.append((len(inside), value, lo, hi))
-    return rows
+    return [binned_mean_interval(recall, sizes, low, high) for low, high in zip(edges[:-1], edges[1:])]
 
 
 def measure_cleanups(images: torch.Tensor, semantic: torch.Tensor, name: str = "multiscale",

@@ -140,7 +140,7 @@ def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -
         dense = net.dense(pad_for_patches(image[None]))[0]
     i, j = y // OUTPUT_STRIDE, x // OUTPUT_STRIDE
     cell_scores = dense[:, i, j].softmax(0)
-    fig, axes = plt.subplots(1, 3, figsize=(10.0, 3.3), gridspec_kw={"width_ratios": [1, 1.3, 1]})
+    fig, axes = plt.subplots(1, 3, figsize=(10.0, 3.6), gridspec_kw={"width_ratios": [1, 1.3, 1]})
     viz.show(axes[0], image, f"input {size}x{size}, patch at ({y}, {x})")
     half = PATCH_SIZE // 2
     axes[0].add_patch(Rectangle((x - half - 0.5, y - half - 0.5), PATCH_SIZE, PATCH_SIZE, fill=False, ec="white", lw=1.5))
@@ -155,6 +155,7 @@ def draw_patch_probe(y: int = 28, x: int = 36, size: int = 64, index: int = 0) -
     axes[1].legend(loc="upper right", fontsize=7)
     viz.show(axes[2], dense.argmax(0), f"FCN output {dense.shape[1]}x{dense.shape[2]} (stride {OUTPUT_STRIDE})")
     axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
+    viz.add_legend(fig)  # the right panel's colours are classes; the legend names them
     return fig
 
 

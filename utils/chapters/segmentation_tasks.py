@@ -132,10 +132,20 @@ def quiet_miss(data: Shapes) -> tuple[int, int]:
     return best
 
 
+def instance_outlines(image: torch.Tensor, masks: torch.Tensor) -> np.ndarray:
+    """Each mask of ``masks`` (N,H,W) outlined in its own colour on ``image`` (3,H,W) dimmed to grey; (H,W,3).
+
+    Outlines rather than filled masks keep the scene inside each object visible;
+    the grey keeps an outline from vanishing on an object of its own hue. The
+    colours are ``viz.draw_boxes``'s, so an outline and its box match.
+    """
+    return viz.draw_outlines(viz.greyscale(image), masks, viz.instance_colors(len(masks)))
+
+
 def draw_tasks(image: torch.Tensor, target: dict, title: str = "") -> Figure:
     """The scene as classification (class list), semantic segmentation and instance segmentation."""
     present = [CLASS_NAMES[c] for c in torch.nonzero(class_presence(target)).flatten().tolist()]
-    fig = viz.grid([[image, target["semantic"], viz.overlay_instances(image, target["masks"])]],
+    fig = viz.grid([[image, target["semantic"], instance_outlines(image, target["masks"])]],
                    titles=["classification:\n" + ", ".join(present), "semantic segmentation:\none class per pixel",
                            "instance segmentation:\none mask per object"], cell=2.6)
     viz.draw_boxes(fig.axes[2], target["boxes"], target["labels"])
@@ -152,7 +162,7 @@ def draw_degraded(index: int = 0, grow: int = 0, shift: int = 0, flip: float = 0
     prediction = degrade(target, grow, shift, flip, merge, drop_class, seed=index)
     metrics = score(prediction, target)
     fig = viz.grid([[image, target["semantic"], prediction["semantic"],
-                     viz.overlay_instances(image, prediction["masks"])]],
+                     instance_outlines(image, prediction["masks"])]],
                    titles=["image", "ground truth", "prediction (semantic)", "prediction (instances)"], cell=2.3)
     fig.suptitle("   ".join(f"{name} {value:.3f}" for name, value in metrics.items()))
     return fig

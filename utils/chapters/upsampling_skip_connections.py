@@ -1,4 +1,4 @@
-"""Chapter 5's pictures: the FCN family's diagram, upsampling methods side by side, one model's stages.
+"""Chapter 5's pictures and measurements: the FCN family, upsampling methods, one model's stages, edge bands.
 
 Used by ``lectures/05_upsampling_skip_connections``; the models are in
 ``utils/models/fcn.py`` and ``utils/models/upsampling.py``.
@@ -15,8 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from .. import viz
-from ..data import NUM_CLASSES, Shapes
-from ..metrics import mean_iou
+from ..bootstrap import scene_confusions
+from ..data import NUM_CLASSES, VOID, Shapes
+from ..metrics import boundary_band, mean_iou
 from ..models import FCN_IMAGE_SIZE
 from ..models.upsampling import Upsample
 from ..zoo import checkpoints
@@ -149,3 +150,16 @@ def draw_stages(name: str = "fcn8s", index: int = 0, skip_pool4: bool = True, sk
     switched = ", ".join(f"{k[5:]} off" for k, v in skips.items() if not v)
     fig.suptitle(f"{name}{' (' + switched + ')' if switched else ''}: scene {index}, mIoU {score:.3f}")
     return fig
+
+
+def band_scene_confusions(labels: torch.Tensor, semantic: torch.Tensor,
+                          widths: tuple[int, ...]) -> dict[object, torch.Tensor]:
+    """Per-scene confusions (N, C, C) of label maps ``labels`` against ``semantic`` (both (N, H, W)).
+
+    Key ``"all"``: every labelled pixel; key ``w`` for each of ``widths``: the
+    pixels within ``w`` of a true edge (the others are set to ``VOID``, which
+    a confusion leaves out). Per scene, so that a bootstrap can resample
+    scenes (``utils.bootstrap``); summed, they are ``band_confusions_of``'s.
+    """
+    bands = {"all": semantic} | {w: semantic.where(boundary_band(semantic, w), VOID) for w in widths}
+    return {key: scene_confusions(labels, truth, NUM_CLASSES) for key, truth in bands.items()}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ..bootstrap import noise_verdict
+from ..bootstrap import scene_noise
 from ..verdicts import verdict
 from .glue import glue, glue_interval, interval_phrase
 
@@ -40,7 +40,7 @@ class Comparison:
             return interval_phrase(self.interval, unit)
         value, low, high = self.interval
         return (f"{value:+z.3f} {unit} (95% interval {low:+.3f} to {high:+.3f} over test scenes, "
-                f"{noise_verdict(low, high)} of the scenes; over {len(self.seeds)} training seeds "
+                f"{scene_noise(low, high)} of the scenes; over {len(self.seeds)} training seeds "
                 f"{min(self.seeds):+.3f} to {max(self.seeds):+.3f})")
 
     @property

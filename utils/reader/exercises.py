@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..arithmetic import conv_output_size, conv_transpose_output_size, overlap_ratio
+from ..augment import joint_random_crop
 from ..chapters.attention import reinforce_loss
 from ..chapters.iterative_refinement import measured_field_by_pass
 from ..chapters.multiscale import iou_without_levels, receptive_field_per_level
@@ -512,3 +513,56 @@ def check_dice_loss(function) -> str:
                               "probabilities, sums over the labelled pixels only, the smoothing term, then "
                               "1 minus the mean over classes")
     return verdict(True, "soft Dice: 2 |P.G| / (|P| + |G|) per class over the batch, averaged, from 1")
+
+
+
+def _crop_window(mine, image: torch.Tensor, mask: torch.Tensor, size: int) -> tuple[tuple[int, int] | None, str]:
+    """``((top, left), "")`` if ``mine`` is one window of ``image`` and the same of ``mask``; else ``(None, why)``.
+
+    The image's channels 0 and 1 hold each pixel's row and column, so a crop says where it came from.
+    """
+    if not (isinstance(mine, tuple) and len(mine) == 2 and all(isinstance(t, torch.Tensor) for t in mine)
+            and mine[0].shape == (3, size, size) and mine[1].shape == (size, size)):
+        return None, f"return (image crop (3, {size}, {size}), mask crop ({size}, {size}))"
+    crop, labels = mine
+    if labels.dtype != mask.dtype:
+        return None, f"the mask came back as {labels.dtype}: cut it, never resample or convert it"
+    top, left = int(crop[0, 0, 0]), int(crop[1, 0, 0])
+    inside = 0 <= top <= image.shape[-2] - size and 0 <= left <= image.shape[-1] - size
+    if not (inside and torch.equal(crop, image[:, top:top + size, left:left + size])):
+        return None, "the image crop is not one window of the image: slice its rows and columns"
+    if not torch.equal(labels, mask[top:top + size, left:left + size]):
+        return None, "the mask's window is not the image's: draw the offsets once, cut both with them"
+    return (top, left), ""
+
+
+def check_joint_crop(function, size: int = 6, draws: int = 200) -> str:
+    """Exercise 9.3: ``function(image, mask, size, generator) -> (image crop, mask crop)``, one window for both.
+
+    A 10 x 13 image whose channels hold each pixel's row and column and a mask
+    with a distinct value per pixel, cropped with ``draws`` seeded generators:
+    every crop must be one window of both, the windows must reach the last
+    offsets, and they must be ``utils.augment.joint_random_crop``'s, draw for draw.
+    """
+    rows, cols = torch.meshgrid(torch.arange(10.0), torch.arange(13.0), indexing="ij")
+    image, mask = torch.stack([rows, cols, rows * cols]), (rows * 13 + cols).long()
+    offsets, as_specified = set(), True
+    for seed in range(draws):
+        mine, failed = attempt(function, image, mask, size, torch.Generator().manual_seed(seed))
+        if failed:
+            return failed
+        window, why = _crop_window(mine, image, mask, size)
+        if window is None:
+            return verdict(False, why)
+        offsets.add(window)
+        expected = joint_random_crop(image, mask, size, torch.Generator().manual_seed(seed))[0]
+        as_specified = as_specified and torch.equal(mine[0], expected)
+    if len(offsets) == 1:
+        return verdict(False, "every call cut the same window: draw its offsets from the generator")
+    if max(t for t, _ in offsets) < image.shape[-2] - size or max(c for _, c in offsets) < image.shape[-1] - size:
+        return verdict(False, "the window never touches the bottom or right edge: randint leaves out its upper "
+                              "end, so the offsets run to H - size included")
+    if not as_specified:
+        return verdict(False, "a fair joint crop, drawn another way: draw top, then left, each with "
+                              "torch.randint(0, side - size + 1, (1,), generator=generator)")
+    return verdict(True, "one window drawn from every offset that fits, cut from image and mask alike")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bootstrap import noise_verdict
+from ..bootstrap import scene_noise
 
 try:
     from myst_nb import glue as _myst_glue
@@ -37,21 +37,21 @@ def glue(name: str, value: Any) -> None:
 def glue_interval(key: str, interval: tuple[float, float, float]) -> tuple[float, float, float]:
     """Glue a difference and its bootstrap interval ``(value, low, high)`` for the prose; returns ``interval``.
 
-    Defines ``key``, ``key_ci_low``, ``key_ci_high`` and ``key_verdict``
+    Defines ``key``, ``key_ci_low``, ``key_ci_high`` and ``key_noise``
     (``inside the noise`` when the interval contains zero, else ``outside the
     noise``), the four names every measured difference of the course has.
     """
     value, low, high = interval
     for suffix, number in (("", value), ("_ci_low", low), ("_ci_high", high)):
         glue(key + suffix, number)
-    glue(f"{key}_verdict", noise_verdict(low, high))
+    glue(f"{key}_noise", scene_noise(low, high))
     return interval
 
 
 def interval_phrase(interval: tuple[float, float, float], unit: str = "mIoU") -> str:
     """A difference in words: ``+0.045 mIoU (95% interval +0.021 to +0.070, outside the noise)``."""
     value, low, high = interval
-    return f"{value:+z.3f} {unit} (95% interval {low:+.3f} to {high:+.3f}, {noise_verdict(low, high)})"
+    return f"{value:+z.3f} {unit} (95% interval {low:+.3f} to {high:+.3f}, {scene_noise(low, high)})"
 
 
 #: Two float32 computations of the same O(1) numbers in another order agree to about 100 machine epsilons.

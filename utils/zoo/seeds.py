@@ -74,6 +74,19 @@ def seed_differences(better: str, worse: str, seed0: float, pick_better: Callabl
     return (seed0, *(pick_better(ours[s]["metrics"]) - pick_worse(theirs[s]["metrics"]) for s in common))
 
 
+def seed_contrast(weights: dict[str, float], seed0: float, pick: Callable[[dict], float] = miou,
+                  path: Path = RECORDS) -> tuple[float, ...]:
+    """``sum(weights[m] * score of m)`` for every training seed: seed 0's (the chapter's own) first.
+
+    The seed-by-seed twin of ``utils.bootstrap.contrast_interval``: seeds 1,
+    2, ... are those recorded for *every* model in ``weights``.
+    """
+    records = read_records(path)
+    runs = [records.get(name, {}) for name in weights]
+    common = sorted(set.intersection(*(set(run) for run in runs)) - {"0"}, key=int)
+    return (seed0, *(sum(w * pick(run[s]["metrics"]) for w, run in zip(weights.values(), runs)) for s in common))
+
+
 def chapter_scenes(name: str) -> dict:
     """The evaluation (split, seed, length) of the chapter that compares ``name`` by seed; refuses other models."""
     check_name(name)
