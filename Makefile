@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit notebooks book-strict colab colab-check browser lab bench seeds train train-gpu unpack-zoo refresh-outputs clean
+.PHONY: book test unit notebooks book-strict colab colab-check browser lab bench seeds curves train train-gpu unpack-zoo refresh-outputs clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,13 +59,21 @@ bench: $(STAMP)
 	$(BIN)/python -m utils.zoo.bench
 
 ## seeds: retrain the models chapters 3, 4, 5, 7, 8 and 9 compare with seeds 1 and 2, and score the shipped ones (seed 0)
-## on the same scenes; the scores go to utils/weights/seeds.json
+## on the same scenes, with the chapters' own measures (utils.zoo.seed_measures); the scores go to
+## utils/weights/seeds.json, the weights to runs/seeds/ (not committed)
 SEED_MODELS ?= singlescale multiscale half_only quarter_only wide_singlescale recurrent recurrent_one_pass \
 	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn32s_long fcn8s_fixed_bilinear \
-	avgpool maxpool attention downsampled glimpse scale_average scale_max scale_attention \
-	small_plain small_augmented rare_ce rare_weighted rare_dice rare_focal sds last_layer hypercolumn
+	avgpool maxpool attention downsampled glimpse glimpse_zero_padding scale_average scale_max scale_attention \
+	small_plain small_augmented rare_ce rare_weighted rare_dice rare_focal sds cfm last_layer hypercolumn maskrcnn
 seeds: $(STAMP)
 	$(BIN)/python -m utils.zoo.seeds $(SEED_MODELS)
+
+## curves: the learning curves of models trained before curves were kept, each from a CPU retraining that
+## reproduces the shipped weights bit for bit (checked by SHA-256; nothing is written otherwise)
+CURVE_MODELS ?= patchnet multiscale_dropout singlescale multiscale half_only quarter_only wide_singlescale recurrent \
+	recurrent_untied recurrent_last_loss recurrent_detached fcn32s fcn16s fcn8s fcn8s_fixed_bilinear fcn32s_long
+curves: $(STAMP)
+	$(BIN)/python -m utils.zoo.recorded_curves $(CURVE_MODELS)
 
 ## train: retrain the whole demo zoo (GPU if present)
 train: $(STAMP)

@@ -1,8 +1,9 @@
-"""The noise scales: per-scene confusions and bootstrap intervals."""
+"""The noise scales: per-scene confusions, bootstrap intervals, and the error bars that draw them."""
 
 import pytest
 import torch
 
+from utils import viz
 from utils.bootstrap import (bin_contrast_interval, binned_mean_interval, bootstrap_interval, contrast_interval, miou_of,
                              pixel_accuracy_of, scene_confusions, scene_noise)
 from utils.metrics import confusion_matrix, mean_iou
@@ -135,3 +136,11 @@ def test_bin_means_and_their_contrast_resample_the_items():
     assert value == pytest.approx(0.3) and 0 < low < value < high
     with pytest.raises(ValueError, match="first and second"):
         bin_contrast_interval(gains, sizes, (16, 32), (32, 64))
+
+
+def test_error_bars_reach_from_each_value_to_its_interval_ends_and_refuse_an_inverted_interval():
+    values, errors = viz.error_bars([(0.5, 0.4, 0.7), (0.2, 0.2, 0.25)])
+    assert values == [0.5, 0.2]
+    assert errors[0] == pytest.approx([0.1, 0.0]) and errors[1] == pytest.approx([0.2, 0.05])
+    with pytest.raises(ValueError, match="intervals must be"):
+        viz.error_bars([(0.5, 0.6, 0.7)])

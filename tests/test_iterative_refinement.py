@@ -4,15 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.chapters.iterative_refinement import (
-    damage,
-    draw_refinement,
-    one_hot,
-    pass_fields,
-    receptive_field_by_iteration,
-    repair_counts,
-)
-from utils.data import NUM_CLASSES, Shapes
+from utils.chapters.iterative_refinement import draw_refinement, pass_fields, receptive_field_by_iteration, repair_counts
+from utils.data import NUM_CLASSES, Shapes, damage, one_hot
 from utils.models import RecurrentCNN, UntiedCNN
 from utils.models.multiscale import gaussian_pyramid
 from utils.receptive_field import CANVAS, measured_field

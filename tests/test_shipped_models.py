@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from utils.chapters.iterative_refinement import second_pass_on_other_labels
+from utils.models.recurrent import second_pass_on_other_labels
 from utils.data import DISTRIBUTIONS, NUM_CLASSES, Shapes
 from utils.metrics import mean_iou
 from utils.models import ZOO

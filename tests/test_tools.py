@@ -1,5 +1,6 @@
 """The benchmark, the model card tables and the edge-band evaluation."""
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -83,10 +84,27 @@ def test_model_card_says_what_each_model_cannot_do_and_draws_the_kept_curves():
     manifest = checkpoints.read_manifest()
     assert all(limits.count(f"<code>{name}</code>") == 1 for name in manifest)
     figure = model_card.learning_curves()
-    kept = [name for name, entry in manifest.items() if entry.get("loss_curve")]
-    assert figure.startswith("<img") == bool(kept)
-    for name in set(manifest) - set(kept):
+    drawn = [name for name, entry in manifest.items() if entry.get("loss_curve") or model_card.seed_curves(name)]
+    assert figure.startswith("<img") == bool(drawn)
+    for name in set(manifest) - set(drawn):
         assert name in figure, "a model without a curve is named, not dropped silently"
+
+
+def test_learning_curves_draw_the_shipped_run_solid_other_seeds_dashed_and_name_a_model_with_neither(monkeypatch):
+    fig, ax = plt.subplots()
+    model_card._draw_curves(ax, {"sds": {0: [[10, 1.0], [20, 0.5]]}, "fcn8s": {1: [[10, 2.0]], 2: [[10, 1.5]]},
+                                 "patchnet": {model_card.RETRAINED: [[10, 1.0]]}})
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "--", "--"]
+    assert ax.get_legend_handles_labels()[1] == ["sds", "fcn8s: seeds 1, 2", "patchnet: a retraining, seed 0"]
+    assert ax.lines[1].get_color() == ax.lines[2].get_color(), "one model's seeds share a colour"
+    plt.close(fig)
+    entries = [("sds", {"chapter": "07_instance_segmentation", "loss_curve": [[10, 1.0]]}),
+               ("fcn8s", {"chapter": "05_upsampling_skip_connections"}), ("patchnet", {"chapter": "02_patches_to_fcn"})]
+    monkeypatch.setattr(model_card, "shipped", lambda: entries)
+    monkeypatch.setattr(model_card, "seed_curves", lambda name: {1: [[10, 2.0]]} if name == "fcn8s" else {})
+    figure = model_card.learning_curves()
+    note = figure.partition("<p>")[2]
+    assert figure.startswith("<img") and "patchnet" in note and "fcn8s" not in note
 
 
 

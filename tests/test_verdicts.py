@@ -81,3 +81,16 @@ def test_every_chapter_verdict_is_a_call_of_the_one_rule(path):
     if calls:
         assert ("utils.verdicts", "verdict") in imports, f"{path.name} must import verdict from utils.verdicts"
     assert not any(name == "verdict" and module != "utils.verdicts" for module, name in imports)
+
+
+@pytest.mark.parametrize("path", sorted(Path("lectures").glob("[0-9]*.ipynb")), ids=lambda p: p.stem)
+def test_the_scoreboard_lists_every_verdict_a_chapter_glues(path):
+    page = Path("book/reproductions.md").read_text()
+    trees = [ast.parse(c.source) for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    # Every "verdict_..." string of the chapter's code (a key may sit in a tuple a loop glues, or be an f-string's
+    # literal part, under which the page must list some verdict).
+    keys = {node.value for tree in trees for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("verdict_")}
+    assert keys or not any(_glued_verdicts(tree) for tree in trees)
+    for key in sorted(keys):
+        assert f"{path.name}::{key}" in page, f"book/reproductions.md has no row for {path.name}'s {key}"

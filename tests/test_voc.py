@@ -61,7 +61,7 @@ def broken(folder, tmp_path):
 def test_bad_folders_are_refused_naming_the_file(broken, tmp_path):
     with pytest.raises(DataFolderError, match="no such folder"):
         VOCFolder(tmp_path / "missing")
-    with pytest.raises(DataFolderError, match="no such split file"):
+    with pytest.raises(DataFolderError, match=r"no such split file; choose a split from \['train', 'val'\]"):
         VOCFolder(broken, "test")
     (broken / "ImageSets" / "Segmentation" / "empty.txt").write_text("\n")
     with pytest.raises(DataFolderError, match="the split is empty"):
@@ -72,6 +72,10 @@ def test_bad_folders_are_refused_naming_the_file(broken, tmp_path):
         VOCFolder(broken, "val")
     (broken / "JPEGImages" / f"{name}.jpg").unlink()
     with pytest.raises(DataFolderError, match="missing"):
+        VOCFolder(broken, "val")
+    for listing in (broken / "ImageSets" / "Segmentation").glob("*.txt"):
+        listing.unlink()
+    with pytest.raises(DataFolderError, match="lists no split"):
         VOCFolder(broken, "val")
 
 

@@ -18,7 +18,9 @@ VOC's annotators left the pixels along an edge unlabelled.
 
 Used by every chapter; introduced in ``lectures/01_segmentation_tasks``.
 ``Cluttered`` draws the scenes of chapter 8 (attention) with the same
-renderer: one whole target shape among slivers of others.
+renderer: one whole target shape among slivers of others. ``damage`` and
+``one_hot`` make chapter 4's starting labels: a label map with blocks of
+confident mistakes, as probabilities.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from skimage.segmentation import find_boundaries
 from torch.utils.data import Dataset
 
@@ -458,3 +461,28 @@ class Cluttered(Dataset):
         scenes = [self.scene(int(i)) for i in indices]
         return (torch.from_numpy(np.stack([image for image, _, _ in scenes])),
                 torch.tensor([cls for _, _, cls in scenes]))
+
+
+def damage(semantic: torch.Tensor, blocks: int = 6, size: int = 12, seed: int = 0) -> torch.Tensor:
+    """``semantic`` (H, W) with ``blocks`` random ``size``x``size`` squares relabelled: (H, W).
+
+    Each square's labels all move by one random non-zero shift (modulo the
+    number of classes), so every pixel in it gets a wrong class, and the
+    square stays one coherent block of errors, like a confident mistake.
+    """
+    if blocks < 0 or size < 1:
+        raise ValueError(f"blocks must be >= 0 and size >= 1, got blocks={blocks}, size={size}")
+    generator = torch.Generator().manual_seed(seed)
+    damaged = semantic.clone()
+    height, width = semantic.shape
+    for _ in range(blocks):
+        y, x = (torch.randint(max(1, n - size + 1), (1,), generator=generator).item() for n in (height, width))
+        block = damaged[y:y + size, x:x + size]
+        shift = torch.randint(1, NUM_CLASSES, (1,), generator=generator)
+        damaged[y:y + size, x:x + size] = (block + shift) % NUM_CLASSES
+    return damaged
+
+
+def one_hot(labels: torch.Tensor, num_classes: int = NUM_CLASSES) -> torch.Tensor:
+    """(..., H, W) integer labels -> (..., num_classes, H, W) float probabilities (all mass on one class)."""
+    return F.one_hot(labels, num_classes).movedim(-1, -3).float()

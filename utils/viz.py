@@ -1,4 +1,4 @@
-"""Pictures of label maps: colour coding, overlays, side-by-side grids with a class legend.
+"""Pictures of label maps: colour coding, overlays, side-by-side grids with a class legend; error bars.
 
 Used by every chapter; the course's figure style is set once by ``utils.setup``.
 """
@@ -107,6 +107,18 @@ def confusion_heatmap(ax: plt.Axes, confusion, names: Sequence[str] = CLASS_NAME
     for (i, j), v in np.ndenumerate(counts):
         if v:
             ax.text(j, i, str(v), ha="center", va="center", fontsize=6, color="white" if shares[i, j] > 0.6 else "black")
+
+
+def error_bars(intervals) -> tuple[list[float], list[list[float]]]:
+    """``(values, yerr)`` for matplotlib's ``errorbar``/``bar`` from ``(value, low, high)`` intervals.
+
+    ``yerr`` is the two rows matplotlib asks for: how far below and above each
+    value its interval reaches. Chapters 3, 4 and 5 draw their 95% intervals so.
+    """
+    rows = [tuple(map(float, row)) for row in intervals]
+    if any(low > value or value > high for value, low, high in rows):  # NaN (an empty bin) passes: nothing drawn
+        raise ValueError(f"intervals must be (value, low, high) with low <= value <= high, got {rows}")
+    return [v for v, _, _ in rows], [[v - low for v, low, _ in rows], [high - v for v, _, high in rows]]
 
 
 def legend_handles(class_ids: Sequence[int] | None = None) -> list[Patch]:

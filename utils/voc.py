@@ -104,8 +104,9 @@ class VOCFolder(Dataset):
                                   f"SegmentationClass/, ImageSets/Segmentation/)")
         listing = self.root / "ImageSets" / "Segmentation" / f"{split}.txt"
         if not listing.is_file():
-            raise DataFolderError(f"{listing}: no such split file; the splits here are "
-                                  f"{sorted(p.stem for p in listing.parent.glob('*.txt')) or 'none'}")
+            found = sorted(p.stem for p in listing.parent.glob("*.txt"))
+            raise DataFolderError(f"{listing}: no such split file; " + (f"choose a split from {found}" if found else
+                                  f"{listing.parent} lists no split (one .txt file of image names per split)"))
         self.names = listing.read_text().split()
         if not self.names:
             raise DataFolderError(f"{listing}: the split is empty; list one image name per line")

@@ -10,15 +10,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .. import viz
-from ..data import NUM_CLASSES, Shapes
+from ..data import NUM_CLASSES, Shapes, damage, one_hot
 from ..metrics import mean_iou
 from ..models import RecurrentCNN
-from ..models.multiscale import gaussian_pyramid
 from ..receptive_field import measured_field
 from ..timing import best_seconds
 from ..zoo import checkpoints
@@ -48,21 +46,6 @@ def measured_field_by_pass(name: str = "recurrent", passes: int = 3) -> list[int
     return [measured_field(lambda x, t=t: model(x, t)[-1]) for t in range(1, passes + 1)]
 
 
-@torch.no_grad()
-def second_pass_on_other_labels(net: RecurrentCNN, images: torch.Tensor) -> torch.Tensor:
-    """Scores (B, C, H, W) of pass 2 on ``images`` when it reads pass 1's labels of *another* scene.
-
-    Scene i's second pass gets the first-pass labels of scene i + 1 (the last
-    gets the first's): if pass 2 merely smooths its own image, the swap costs
-    little; if it leans on the labels, the swap costs a lot.
-    """
-    small = gaussian_pyramid(images, 2)[1]
-    empty = small.new_zeros(len(images), net.num_classes, *small.shape[-2:])
-    first = net.step(0, torch.cat([small, empty], 1)).softmax(1)
-    second = net.step(1, torch.cat([small, first.roll(-1, dims=0)], 1))
-    return F.interpolate(second, size=images.shape[-2:], mode="bilinear", align_corners=False)
-
-
 def pass_fields() -> tuple[int, int]:
     """(first, added): one pass's receptive field and what each later pass adds, by the layer rule.
 
@@ -86,31 +69,6 @@ def receptive_field_by_iteration(iterations: int = 5, fields: tuple[int, int] | 
         raise ValueError(f"iterations must be at least 1, got {iterations}")
     first, added = pass_fields() if fields is None else fields
     return [first + (t - 1) * added for t in range(1, iterations + 1)]
-
-
-def one_hot(labels: torch.Tensor, num_classes: int = NUM_CLASSES) -> torch.Tensor:
-    """(..., H, W) integer labels -> (..., num_classes, H, W) float probabilities (all mass on one class)."""
-    return F.one_hot(labels, num_classes).movedim(-1, -3).float()
-
-
-def damage(semantic: torch.Tensor, blocks: int = 6, size: int = 12, seed: int = 0) -> torch.Tensor:
-    """``semantic`` (H, W) with ``blocks`` random ``size``x``size`` squares relabelled: (H, W).
-
-    Each square's labels all move by one random non-zero shift (modulo the
-    number of classes), so every pixel in it gets a wrong class, and the
-    square stays one coherent block of errors, like a confident mistake.
-    """
-    if blocks < 0 or size < 1:
-        raise ValueError(f"blocks must be >= 0 and size >= 1, got blocks={blocks}, size={size}")
-    generator = torch.Generator().manual_seed(seed)
-    damaged = semantic.clone()
-    height, width = semantic.shape
-    for _ in range(blocks):
-        y, x = (torch.randint(max(1, n - size + 1), (1,), generator=generator).item() for n in (height, width))
-        block = damaged[y:y + size, x:x + size]
-        shift = torch.randint(1, NUM_CLASSES, (1,), generator=generator)
-        damaged[y:y + size, x:x + size] = (block + shift) % NUM_CLASSES
-    return damaged
 
 
 @torch.no_grad()

@@ -92,8 +92,9 @@ _CH4 = {"chapter": "04_iterative_refinement", "steps": 2000, "batch_size": 16, "
 CLUTTERED_SIZE, GLIMPSE = 64, 32
 _CH8 = {"chapter": "08_attention", "steps": 1500, "batch_size": 32, "task": "classify", "scenes": "cluttered",
         "image_size": CLUTTERED_SIZE, "init_from": "singlescale"}
-#: Chapter 9's small FCN (chapter 3's dilated CNN, a 65-pixel window, and its per-pixel classifier): one budget per
-#: comparison, all six within 15 CPU-minutes. The augmented pair trains longer: augmented scenes are a harder task.
+#: Chapter 9's small FCN (chapter 3's dilated CNN and its per-pixel classifier; the chapter measures its window by
+#: autograd): one budget per comparison, all six within 15 CPU-minutes. The augmented pair trains longer: augmented
+#: scenes are a harder task.
 _CH9 = {"chapter": "09_your_own_data", "batch_size": 16}
 _RARE = {**_CH9, "steps": 1000, "scenes": "rare_crosses"}
 _SMALL = {**_CH9, "steps": 1500, "scenes": "small_objects", "test_scenes": "large_objects"}

@@ -121,6 +121,21 @@ class RecurrentCNN(nn.Module):
         return self(images)[-1]
 
 
+@torch.no_grad()
+def second_pass_on_other_labels(net: RecurrentCNN, images: torch.Tensor) -> torch.Tensor:
+    """Scores (B, C, H, W) of pass 2 on ``images`` when it reads pass 1's labels of *another* scene.
+
+    Scene i's second pass gets the first-pass labels of scene i + 1 (the last
+    gets the first's): if pass 2 merely smooths its own image, the swap costs
+    little; if it leans on the labels, the swap costs a lot.
+    """
+    small = gaussian_pyramid(images, 2)[1]
+    empty = small.new_zeros(len(images), net.num_classes, *small.shape[-2:])
+    first = net.step(0, torch.cat([small, empty], 1)).softmax(1)
+    second = net.step(1, torch.cat([small, first.roll(-1, dims=0)], 1))
+    return F.interpolate(second, size=images.shape[-2:], mode="bilinear", align_corners=False)
+
+
 class UntiedCNN(RecurrentCNN):
     """The depth control: a different ``f`` for each of the ``instances`` passes, unrolled exactly like ``RecurrentCNN``.
 

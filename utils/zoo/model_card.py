@@ -145,38 +145,69 @@ def classifier_table() -> str:
                    "glimpse IoU with target box", "multiply-adds per image"], rows)
 
 
-def learning_curves() -> str:
-    """The training loss of every shipped model whose record keeps its curve, one panel per chapter, as an HTML img.
+def seed_curves(name: str) -> dict[int, list[list[float]]]:
+    """``{seed: loss curve}`` kept by ``name``'s other training seeds' runs (``utils/weights/seeds.json``)."""
+    runs = read_records().get(name, {})
+    return {int(seed): runs[seed]["trained"]["loss_curve"] for seed in sorted(runs, key=int)
+            if seed != "0" and runs[seed]["trained"].get("loss_curve")}
 
-    Records made before ``loss_curve`` was kept have none; the figure names
-    them rather than leaving them out silently.
+
+#: The key under which a model's curves hold a retraining's (same recipe and seed, weights not bit-identical).
+RETRAINED = -1
+
+
+def _draw_curves(ax, curves: dict[str, dict[int, list]]) -> None:
+    """``{name: {seed: curve}}`` on ``ax``: the shipped run (seed 0) solid; other seeds' runs, or a retraining of
+    seed 0 whose weights differ (``RETRAINED``), dashed; one colour a model."""
+    for name, runs in curves.items():
+        colour = None
+        for k, (seed, run) in enumerate(runs.items()):
+            steps, losses = zip(*run)
+            others = ", ".join(map(str, runs))
+            label = (name if seed == 0 else f"{name}: a retraining, seed 0" if seed == RETRAINED
+                     else f"{name}: seed{'s' * (len(runs) > 1)} {others}") if k == 0 else None
+            line, = ax.plot(steps, losses, "-" if seed == 0 else "--", color=colour, label=label)
+            colour = line.get_color()
+
+
+def learning_curves() -> str:
+    """The training loss of every shipped model, one panel per chapter, as an HTML img.
+
+    A solid line is the shipped run's own curve. A model trained before
+    curves were kept, and not retrained bit for bit
+    (``utils.zoo.recorded_curves``), is drawn dashed: from a retraining of its
+    recipe and seed whose weights came out different, else from its other
+    training seeds' runs; one with none of these is named.
     """
     import matplotlib.pyplot as plt
 
-    curves = [(name, e) for name, e in shipped() if e.get("loss_curve")]
-    missing = [name for name, e in shipped() if not e.get("loss_curve")]
-    chapters = sorted({e["chapter"] for _, e in curves})
-    if not chapters:
+    by_chapter: dict[str, dict[str, dict[int, list]]] = {}
+    missing = []
+    for name, e in shipped():
+        runs = ({0: e["loss_curve"]} if e.get("loss_curve") else {RETRAINED: e["retrained_curve"]}
+                if e.get("retrained_curve") else seed_curves(name))
+        if runs:
+            by_chapter.setdefault(e["chapter"], {})[name] = runs
+        else:
+            missing.append(name)
+    if not by_chapter:
         return f"<p>No shipped record keeps its learning curve yet ({', '.join(missing)}).</p>"
-    columns = min(3, len(chapters))  # three panels a row: the page column is about 1000 px wide
-    rows = -(-len(chapters) // columns)
+    columns = min(3, len(by_chapter))  # three panels a row: the page column is about 1000 px wide
+    rows = -(-len(by_chapter) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.0 * rows), squeeze=False)
-    for ax in axes.flat[len(chapters):]:
+    for ax in axes.flat[len(by_chapter):]:
         ax.axis("off")
-    for ax, chapter in zip(axes.flat, chapters):
-        for name, e in curves:
-            if e["chapter"] == chapter:
-                steps, losses = zip(*e["loss_curve"])
-                ax.plot(steps, losses, label=name)
+    for ax, chapter in zip(axes.flat, sorted(by_chapter)):
+        _draw_curves(ax, by_chapter[chapter])
         ax.set(title=f"chapter {chapter[:2]}", xlabel="training step", ylabel="training loss (window mean)",
                yscale="log")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     image = base64.b64encode(buffer.getvalue()).decode()
-    note = (f"<p>Trained before the curves were kept, so not drawn: {html.escape(', '.join(missing))}.</p>"
-            if missing else "")
+    note = (f"<p>Trained before the curves were kept and no other seed's run kept one, so not drawn: "
+            f"{html.escape(', '.join(missing))}.</p>" if missing else "")
     return (f'<img alt="training loss against step for each model" style="max-width: 100%" '
             f'src="data:image/png;base64,{image}">{note}')

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..models import ZOO
-from .checkpoints import WEIGHTS_DIR, check_name, load_shared, read_manifest, unknown_names
+from .checkpoints import WEIGHTS_DIR, check_name, load, load_shared, read_manifest, unknown_names
 from .scoring import zoo_metrics
+from .seed_measures import measure
 from .training import train
 
 #: What a record keeps of how its model was trained.
@@ -101,9 +102,10 @@ def shipped_record(name: str) -> dict:
     """Seed 0, the shipped weights (not retrained): scored on the same chapter scenes as the other seeds."""
     evaluation = chapter_scenes(name)
     entry = read_manifest()[name]
-    metrics = zoo_metrics(name, load_shared(name).eval(), **evaluation)
+    model = load_shared(name).eval()
+    metrics = zoo_metrics(name, model, **evaluation)
     trained = {key: entry[key] for key in TRAINED_KEYS if key in entry}
-    return {"metrics": {**evaluation, **metrics}, "trained": trained}
+    return {"metrics": {**evaluation, **metrics, **measure(name, model)}, "trained": trained}
 
 
 def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS, steps: int | None = None) -> dict:
@@ -113,7 +115,25 @@ def run_seed(name: str, seed: int, device: str = "auto", runs: Path = RUNS, step
     folder.mkdir(parents=True, exist_ok=True)
     entry = train(name, device, seed, steps, weights_dir=folder, evaluation=evaluation)
     trained = {key: entry[key] for key in TRAINED_KEYS}
-    return {"metrics": entry["metrics"], "trained": trained}
+    return {"metrics": {**entry["metrics"], **measure(name, load(name, weights_dir=folder))}, "trained": trained}
+
+
+def remeasure(name: str, seed: int, runs: Path = RUNS) -> dict:
+    """``seed_measures.measure`` of ``name``'s recorded ``seed`` from its kept weights, without retraining."""
+    if seed == 0:
+        return measure(name, load_shared(name))
+    folder = runs / f"seed{seed}"
+    if not (folder / f"{name}.safetensors").exists():
+        raise ValueError(f"seed: {name} seed {seed} has no weights in {folder} (they are not shipped); "
+                         f"retrain it with python -m utils.zoo.seeds {name} --seeds {seed}")
+    return measure(name, load(name, weights_dir=folder))
+
+
+def _write(name: str, seed: int, record: dict) -> None:
+    """Put ``record`` in the records as ``name``'s ``seed``, read again first: another run may have written meanwhile."""
+    records = read_records(RECORDS)
+    records.setdefault(name, {})[str(seed)] = record
+    RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="0 scores the shipped weights on the chapter's scenes (no training); others retrain")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--steps", type=int, default=None, help="override the zoo's steps (a dry run of make train-gpu)")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="no training: add utils.zoo.seed_measures to recorded seeds, from their kept weights")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in ZOO]
     if unknown:
@@ -131,10 +153,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--steps must be a positive number of optimisation steps, got {args.steps}")
     for name in args.names:
         for seed in args.seeds:
-            record = shipped_record(name) if seed == 0 else run_seed(name, seed, args.device, steps=args.steps)
-            records = read_records()  # read again: another run may have written its seeds meanwhile
-            records.setdefault(name, {})[str(seed)] = record
-            RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+            if args.remeasure:
+                record = read_records(RECORDS).get(name, {}).get(str(seed))
+                if record is None:
+                    parser.error(f"--remeasure: {name} seed {seed} is not recorded yet; train it without --remeasure")
+                try:
+                    record["metrics"].update(remeasure(name, seed))
+                except ValueError as error:
+                    parser.error(str(error))
+            else:
+                record = shipped_record(name) if seed == 0 else run_seed(name, seed, args.device, steps=args.steps)
+            _write(name, seed, record)
             score = {k: v for k, v in record["metrics"].items() if k in ("miou", "accuracy", "ap50")}
             print(f"{name} seed {seed}: {score}")
 
