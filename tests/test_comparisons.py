@@ -14,7 +14,7 @@ def test_the_seeds_can_overturn_an_interval_that_excludes_zero(monkeypatch):
     agreed = comparisons.glue_comparison("gain", (0.05, 0.02, 0.08), (0.05, 0.03, 0.04))
     split = comparisons.glue_comparison("split", (0.05, 0.02, 0.08), (0.05, -0.02, 0.04))
     assert agreed.verdict == "direction reproduced" and split.verdict == "inside the noise"
-    assert glued["gain_seeds"] == "+0.030 / +0.040 / +0.050 over 3 seeds" and glued["gain_seed_count"] == 3
+    assert glued["gain_seeds"] == "lowest +0.030, mean +0.040, highest +0.050 over 3 seeds" and glued["gain_seed_count"] == 3
     lone = comparisons.glue_comparison("lone", (0.05, 0.02, 0.08))
     assert lone.seeds == (0.05,) and glued["lone_seeds"] == "one seed"
     assert split.phrase() == ("+0.050 mIoU (95% interval +0.020 to +0.080 over test scenes, outside the noise of the "

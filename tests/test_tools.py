@@ -84,7 +84,8 @@ def test_model_card_says_what_each_model_cannot_do_and_draws_the_kept_curves():
     manifest = checkpoints.read_manifest()
     assert all(limits.count(f"<code>{name}</code>") == 1 for name in manifest)
     figure = model_card.learning_curves()
-    drawn = [name for name, entry in manifest.items() if entry.get("loss_curve") or model_card.seed_curves(name)]
+    drawn = [name for name, entry in manifest.items()
+             if entry.get("loss_curve") or entry.get("retrained_curve") or model_card.seed_curves(name)]
     assert figure.startswith("<img") == bool(drawn)
     for name in set(manifest) - set(drawn):
         assert name in figure, "a model without a curve is named, not dropped silently"

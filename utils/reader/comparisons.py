@@ -45,11 +45,12 @@ class Comparison:
 
     @property
     def spread(self) -> str:
-        """``min / mean / max over 3 seeds`` in words, or the one seed there is."""
+        """``lowest -0.010, mean +0.020, highest +0.040 over 3 seeds``, or the one seed there is."""
         if len(self.seeds) < 2:
             return "one seed"
         mean = sum(self.seeds) / len(self.seeds)
-        return f"{min(self.seeds):+.3f} / {mean:+.3f} / {max(self.seeds):+.3f} over {len(self.seeds)} seeds"
+        return (f"lowest {min(self.seeds):+.3f}, mean {mean:+.3f}, highest {max(self.seeds):+.3f} "
+                f"over {len(self.seeds)} seeds")
 
 
 def glue_comparison(key: str, interval: tuple[float, float, float], seeds: Sequence[float] = (),

@@ -105,9 +105,10 @@ def seeds_table() -> str:
         spec = ZOO[name]
         scenes = spec.test_scenes or spec.scenes
         kind = "" if scenes in ("shapes", "cluttered") else f" ({scenes.replace('_', ' ')})"
-        rows.append([f"<code>{name}</code>", f"{metric}: {where['split']}, seed {where['seed']}, {where['length']} scenes{kind}",
+        rows.append([f"<code>{name}</code>", f"{metric}: {where['split']} split (data seed {where['seed']}), {where['length']} scenes{kind}",
                      *cells, spread, f"{max(values) - min(values):.3f}"])
-    return _table(["model", "scored on", "seed 0 (shipped)", "seed 1", "seed 2", "min / mean / max", "range"], rows)
+    return _table(["model", "scored on", "training seed 0 (shipped)", "seed 1", "seed 2", "lowest / mean / highest",
+                   "range"], rows)
 
 
 def scored(metric: str) -> list[tuple[str, dict, str]]:
