@@ -8,8 +8,10 @@ scored on the test scenes the chapter uses. The weights stay in
 ``runs/seeds/`` (not shipped; a model that starts from another, such as
 FCN-16s from FCN-32s or chapter 8's classifiers from chapter 3's CNN, starts
 from that model's run with the same seed when there is one, so a seed is a
-whole pipeline retrained); their scores, and how each run was trained,
-are recorded in ``utils/weights/seeds.json``, which the chapters and the
+whole pipeline retrained); their scores, the chapters' own measures where
+a verdict reads more than a score (``utils.zoo.seed_measures``; ``--remeasure``
+adds them to recorded seeds from the kept weights), and how each run was
+trained, are recorded in ``utils/weights/seeds.json``, which the chapters and the
 model card read, beside seed 0: the shipped weights scored on the same scenes
 (not retrained), so the spread over seeds compares like with like.
 ``python -m utils.zoo.seeds NAME... [--seeds 0 1 2]`` (``make seeds``) writes
